@@ -1,0 +1,42 @@
+# eegnb tasks. Two commands do everything on a fresh Linux machine with Python 3.11:
+#   make figures   regenerate every figure (default size) into figures/   (QUICK=1: CI size)
+#   make test      unit tests + every notebook executed in quick mode
+PY ?= python3.11
+VENV ?= .venv
+BIN = $(VENV)/bin
+JOBS ?= 1
+# A torch/torchvision pair that imports together (zennit needs torchvision); aarch64 wheels differ.
+ARCH := $(shell uname -m)
+ifeq ($(ARCH),aarch64)
+TORCH_PAIR ?= torch==2.9.1 torchvision==0.24.1
+else
+TORCH_PAIR ?= torch==2.14.1 torchvision==0.29.1
+endif
+STAMP = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install figures test lint clean-cache strip
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q $(TORCH_PAIR)
+	$(BIN)/pip install -q -e ".[dev]"
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+figures: install
+	MPLBACKEND=Agg $(BIN)/python -m eegnb.figures $(if $(QUICK),--quick) $(if $(ONLY),--only '$(ONLY)') --jobs $(JOBS)
+
+test: install
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check eegnb tests
+
+strip: install
+	$(BIN)/python -m eegnb.nbtools strip notebooks/*.ipynb
+
+clean-cache:
+	rm -rf .cache runs

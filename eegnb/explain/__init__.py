@@ -1,0 +1,33 @@
+"""Explainers behind one call: ``explain(method, model, X, target=None, **kw)``.
+
+``METHODS`` maps each name to its implementation and output domain
+(``"time"``: same shape as ``X``; ``"frequency"``: ``(n, ch, n_bands)``).
+``methods_table()`` shows them. Modules:
+
+- ``gradient``: captum input-gradient saliency (baseline).
+- ``context_mask``: context-aware perturbation (paper 1).
+- ``frequency_mask``, ``easypeasi``: frequency-domain mask perturbation and band noise (paper 2).
+- ``lrp``, ``crp``, ``dft_lrp``: zennit LRP composites, CRP concepts, DFT virtual inspection layer
+  (papers 3 and 4).
+"""
+
+from eegnb.explain.bands import band_edges, band_labels, band_truth  # noqa: F401
+from eegnb.explain.registry import METHODS, Method, explain, frozen, methods_table, predict, register  # noqa: F401
+
+# Importing a module registers its methods.
+from eegnb.explain import gradient  # noqa: F401,E402
+from eegnb.explain import context_mask  # noqa: F401,E402
+from eegnb.explain import frequency_mask  # noqa: F401,E402
+from eegnb.explain import easypeasi  # noqa: F401,E402
+from eegnb.explain import lrp  # noqa: F401,E402
+from eegnb.explain import crp  # noqa: F401,E402
+from eegnb.explain import dft_lrp  # noqa: F401,E402
+
+try:  # optional convenience re-exports, defined by the paper modules
+    from eegnb.explain.context_mask import ContextMask  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+try:
+    from eegnb.explain.frequency_mask import FrequencyMask  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
