@@ -7,3 +7,5 @@ Sub-packages: ``eegnb.data`` (simulation with planted truth, real loaders),
 """
 
 __version__ = "0.1.0"
+
+from eegnb import notebook  # noqa: E402,F401  (``eegnb.notebook.setup`` in every notebook)

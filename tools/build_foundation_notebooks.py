@@ -107,8 +107,9 @@ from eegnb.models import parameter_table
 from eegnb.plots import plot_map
 
 nb = eegnb.notebook.setup("01", seed=seed, device=device, fig_dir=fig_dir, cache_dir=cache_dir, quick=quick)
-n_subjects = 2 if quick else 6
-epochs = 25 if quick else 80
+n_subjects = 3 if quick else 8
+epochs = 30 if quick else 80
+difficulty = 0.3  # 0 = easiest .. 1 = hardest planted evidence
 '''),
         ("md", '''
 ## Data
@@ -122,15 +123,15 @@ run on the real recordings (without a truth to score against).
 '''),
         ("code", '''
 if dataset == "sim":
-    data = simulate("deap", n_subjects=n_subjects, seed=seed, quick=quick)
+    data = simulate("deap", n_subjects=n_subjects, seed=seed, difficulty=difficulty)
 else:
     data = load(dataset, data_dir, subjects=list(range(1, n_subjects + 1)))
 data
 '''),
-        ("md", "## Train EEGNet\n\nOne subject-independent split (stratified over all samples), early stopping on the validation loss. Trained weights are cached under `cache_dir`, keyed by model, data, split and seed."),
+        ("md", "## Train EEGNet\n\nOne subject-independent split (stratified over all samples), Adam with learning rate 0.01 (on this data 0.001 needs many more epochs), early stopping on the validation loss. Trained weights are cached under `cache_dir`, keyed by model, data, split and seed."),
         ("code", '''
 split = train.subject_independent(data, seed=seed)[0]
-model = train.train_model("eegnet", data, split, seed=seed, device=nb.device, cache_dir=nb.cache_dir, epochs=epochs, lr=1e-3, patience=15)
+model = train.train_model("eegnet", data, split, seed=seed, device=nb.device, cache_dir=nb.cache_dir, epochs=epochs, lr=1e-2, patience=15)
 scores = train.evaluate(model, data.X[split.test], data.y[split.test], device=nb.device)
 nb.record("test_acc", scores["acc"])
 nb.record("test_macro_f1", scores["macro_f1"])
