@@ -153,7 +153,7 @@ Xt, truth = data.X[split.test], data.truth[split.test] if data.truth is not None
 sal = explain("gradient", model, Xt, device=nb.device)
 i = int(np.argmax(scores["proba"][np.arange(len(Xt)), data.y[split.test]]))  # a confidently right sample
 fig, axes = plt.subplots(1, 3 if truth is not None else 2, figsize=(13, 3.4))
-plot_map(Xt[i], ax=axes[0], ch_names=data.ch_names, sfreq=data.sfreq, signed=True, title="input", cbar_label="amplitude (a.u.)")
+plot_map(Xt[i], ax=axes[0], ch_names=data.ch_names, sfreq=data.sfreq, signed=True, title="input", cbar_label="amplitude (µV)")
 plot_map(sal[i], ax=axes[1], ch_names=data.ch_names, sfreq=data.sfreq, title="gradient saliency |d logit / d x|")
 if truth is not None:
     plot_map(truth[i], ax=axes[2], ch_names=data.ch_names, sfreq=data.sfreq, cmap="Greys", title="planted evidence (truth)", cbar_label="truth")

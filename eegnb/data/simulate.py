@@ -1,0 +1,835 @@
+"""Simulated EEG shaped like DEAP, SEED, EEGBCI and Sleep-EDF, with planted class evidence.
+
+``simulate(layout, *, n_subjects, seed=0, difficulty=0.5, quick=False, **layout_kw)``
+returns an :class:`~eegnb.data.EEGData` whose ``truth`` says, sample by sample, where the
+class-dependent signal was added. Walked through in ``notebooks/02_data``.
+
+Background (every EEG layout, label independent)
+    A bank of latent sources per subject, each a neurodsp ``sim_powerlaw`` 1/f signal
+    (exponent about -1.7, high-passed at 1 Hz) plus a ``sim_bursty_oscillation`` alpha
+    rhythm (strongest for posterior sources), is mixed into the channels through a smooth
+    spatial kernel: a Gaussian (width 4 cm) of the 3-D distance between each electrode and
+    each source location on MNE's standard 10-05 montage. So neighbouring channels are
+    correlated as in real EEG. Independent sensor noise is added per channel. Sources are
+    simulated as one continuous recording per subject and cut into segments.
+Subjects (fixed per subject, the same whatever ``n_subjects``)
+    Channel gains (log-normal, sd 0.15), 1/f exponent (-2 to -1.4), alpha peak frequency
+    (8.5-12 Hz), alpha strength, sensor noise level and overall amplitude (8-16 uV). Segments of one subject share these,
+    so subjects form clusters; none of them depends on the label.
+Planted class evidence (the only label-dependent signal; ``truth`` marks it)
+    A band-limited signal (neurodsp ``sim_powerlaw`` with exponent 0 filtered to a band)
+    projected onto a few channels with weights ``w`` and multiplied by a time envelope
+    ``e(t)``; its amplitude depends on the class. ``truth[i, ch, t] = w[ch] * e_i(t)`` is the
+    normalised amplitude envelope of the planted signal (1 = full amplitude, 0 = none), and
+    ``truth_freq[ch, f]`` is ``w[ch]`` on the planted frequency bins. The modulation depth
+    ``m`` falls log-linearly from the layout's easiest to its hardest value as
+    ``difficulty`` goes from 0 to 1, calibrated so that EEGNet reaches about 99% (0), about
+    85-90% (0.5, the default) and about 60% (1); see ``info["effect"]``.
+
+Layouts (``info["planted"]`` lists the channels, bands and windows):
+
+``"deap"``
+    32 channels, 128 Hz, 4 s (512 samples); trials of ``n_segments`` segments with binary
+    ``valence`` and ``arousal`` labels drawn independently per trial (both in ``meta``);
+    ``label="arousal"`` (default) or ``"valence"`` picks ``y`` and ``truth``. Both effects are
+    always planted: arousal as a 0.75 s theta (5-7 Hz) + beta (18-25 Hz) burst over
+    F7/FC5/T7/F8/FC6/T8 whose beta/theta balance depends on arousal (high: more beta);
+    valence as a 1 s frontal alpha (8-12 Hz) burst over AF3/F3 and AF4/F4 whose left/right
+    balance depends on valence (high valence: less left alpha). Each burst starts at a
+    random time per segment (0.25 s to 3 s), so time-step removal experiments make sense.
+``"seed"``
+    62 channels, 200 Hz, 2 s (400 samples); 15 trials per session in SEED's order
+    (5 positive, 5 neutral, 5 negative), ``n_segments`` segments per trial; binary
+    (negative=0, positive=1) drops neutral, ``n_classes=3`` keeps it
+    (negative/neutral/positive). Evidence is spectral and spans the whole segment:
+    beta/gamma (16-45 Hz) band power over the lateral temporal channels (FT7, T7, TP7,
+    FT8, T8, TP8 weight 1; FC5, C5, CP5, FC6, C6, CP6 weight 0.5), higher for positive.
+    Subjects also differ in that band's baseline power (label independent).
+``"eegbci"``
+    64 channels, 160 Hz, 4 s after the cue (640 samples); left vs right hand imagery.
+    A sensorimotor mu (subject peak +-1.5 Hz) + beta (18-26 Hz) rhythm sits over both
+    C3 and C4 neighbourhoods (C3/C4 weight 1, FC3/CP3/C5/C1 and FC4/CP4/C6/C2 0.6) all the time; between about 0.5 s and 3.5 s after the cue its
+    amplitude drops (event-related desynchronisation) over the hemisphere contralateral to
+    the imagined hand (C3 area for the right hand, C4 area for the left). ``truth`` marks
+    both neighbourhoods in that window.
+``"sleep-edf"``
+    Fpz-Cz (eeg), horizontal EOG (eog), submental EMG (emg); 100 Hz; 30 s epochs; classes
+    W, N1, N2, N3, REM. Every subject has two nights (placebo and temazepam, order drawn per
+    subject) following a Markov hypnogram whose transition probabilities (one table per
+    third of the night) were calibrated on the 20 Sleep-EDF-20 hypnograms
+    (``sleep_transitions.csv``, made by :func:`calibrate_hypnogram`); ``epochs_per_night``
+    epochs are drawn at random from each night (sorted by time). Stage signatures: W alpha +
+    high EMG tone; N1 theta + slow eye movements; N2 spindles (11-15 Hz) + K-complexes;
+    N3 high-amplitude delta; REM rapid eye movements + EMG atonia (EMG tone on a log scale:
+    W > N1 > N2 > N3 > REM). All stage signatures scale with the effect size. Each stage's evidence
+    has a dominant modality (``info["modality_evidence"]``) and ``truth`` marks the
+    evidence samples of that modality's channel; the weaker secondary signatures (listed in
+    ``info["secondary_evidence"]``) are left unmarked, so for sleep the truth is the
+    dominant-modality truth. Age (25-100), sex and medication change specific stage x
+    modality features with known signs (``info["planted_effects"]``). The whole simulated
+    night of every recording (stage index per 30 s epoch) is in ``info["hypnograms"]``.
+
+Units: microvolts (``info["unit"] == "uV"``). Deterministic for a given ``seed``.
+Hand-written here (no library simulates multichannel EEG with planted labels): the
+spatial mixing, the envelopes, the sleep transients (spindles, K-complexes, eye
+movements) and the Markov hypnogram; the signals themselves come from neurodsp.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from eegnb.data.container import EEGData
+from eegnb.data.layouts import (
+    LAYOUTS,
+    SLEEP_STAGES,
+    get_layout,
+    position_array,
+)
+
+TRANSITIONS_CSV = Path(__file__).with_name("sleep_transitions.csv")
+
+# Effect size (modulation depth) at difficulty 0 (easiest) and 1 (hardest), per layout;
+# calibrated with EEGNet (notebooks/02_data records the accuracies).
+EFFECT_RANGE: dict[str, tuple[float, float]] = {
+    "deap": (0.9, 0.15),
+    "seed": (0.95, 0.15),
+    "eegbci": (0.9, 0.15),
+    "sleep-edf": (0.8, 0.04),
+}
+
+
+def effect_size(layout: str, difficulty: float) -> float:
+    """Modulation depth of the planted evidence for ``difficulty`` in [0, 1] (log-linear)."""
+    if not 0.0 <= float(difficulty) <= 1.0:
+        raise ValueError(f"difficulty must lie in [0, 1]; got {difficulty}")
+    easy, hard = EFFECT_RANGE[layout]
+    return float(easy ** (1.0 - difficulty) * hard**difficulty)
+
+
+# ---------------------------------------------------------------------------------------
+# random streams
+# ---------------------------------------------------------------------------------------
+def _rng(*keys) -> np.random.Generator:
+    """A generator keyed by ints/strings, so one subject's draws do not depend on others."""
+    ints = [k if isinstance(k, int) else zlib.crc32(str(k).encode()) for k in keys]
+    return np.random.default_rng([int(i) % (2**32) for i in ints])
+
+
+@contextlib.contextmanager
+def _np_seed(seed: int):
+    """Seed numpy's global state for neurodsp (which draws from it) and restore it after."""
+    state = np.random.get_state()
+    np.random.seed(int(seed) % (2**32))
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+def _bank(rng, k: int, n_samples: int, sfreq: float, exponent: float = 0.0,
+          band=None) -> np.ndarray:
+    """``k`` independent unit-variance signals ``(k, n_samples)`` with a 1/f^-exponent spectrum.
+
+    One neurodsp ``sim_powerlaw`` call makes all ``k`` signals (cut from one long
+    series, at an FFT-friendly length; for ``exponent=0``, white noise, drawn directly
+    from ``rng``); ``band`` (Hz, ``(lo, hi)``, either may be None)
+    then filters them with MNE's zero-phase IIR (Butterworth) filter (``exponent=0`` + ``band`` gives
+    band-limited noise).
+    """
+    from neurodsp.sim import sim_powerlaw
+    from scipy.fft import next_fast_len
+
+    total = k * n_samples
+    if exponent == 0.0:
+        # sim_powerlaw with exponent 0 is z-scored white noise; draw it directly (saves
+        # two FFTs of the whole series)
+        sig = rng.standard_normal((k, n_samples))
+    else:
+        n_fast = next_fast_len(total)
+        with _np_seed(rng.integers(2**31)):
+            # (n - 0.5) / fs so that neurodsp's ceil(n_seconds * fs) gives exactly n samples
+            sig = sim_powerlaw((n_fast - 0.5) / sfreq, sfreq, exponent=exponent)
+        sig = _fit_len(sig, total).reshape(k, n_samples)
+    if band is not None:
+        import mne
+
+        # zero-phase Butterworth (second-order sections): linear in length, unlike a long FIR
+        sig = mne.filter.filter_data(
+            sig, sfreq, band[0], band[1], method="iir",
+            iir_params=dict(order=4, ftype="butter", output="sos"), verbose="error",
+        )
+    sig = sig - sig.mean(axis=1, keepdims=True)
+    return sig / (sig.std(axis=1, keepdims=True) + 1e-12)
+
+
+def _powerlaw(rng, n_samples: int, sfreq: float, exponent: float, f_range=None) -> np.ndarray:
+    """One neurodsp 1/f signal of ``n_samples`` (unit variance), optionally filtered."""
+    return _bank(rng, 1, n_samples, sfreq, exponent, f_range)[0]
+
+
+def _narrowband(rng, n_samples: int, sfreq: float, band) -> np.ndarray:
+    """Band-limited noise (unit variance): white ``sim_powerlaw`` filtered to ``band`` (Hz)."""
+    return _bank(rng, 1, n_samples, sfreq, 0.0, band)[0]
+
+
+def _fit_len(sig: np.ndarray, n: int) -> np.ndarray:
+    sig = np.asarray(sig, dtype=np.float64)
+    if len(sig) >= n:
+        return sig[:n]
+    return np.pad(sig, (0, n - len(sig)), mode="wrap")
+
+
+# ---------------------------------------------------------------------------------------
+# shared background
+# ---------------------------------------------------------------------------------------
+@dataclass
+class _Subject:
+    gain: np.ndarray  # (ch,)
+    exponent: float
+    alpha_freq: float
+    alpha_amp: float
+    noise: float
+    scale: float  # uV
+
+
+def _subject_params(layout: str, seed: int, s: int, n_ch: int) -> _Subject:
+    rng = _rng(seed, layout, "subject", s)
+    return _Subject(
+        gain=np.exp(rng.normal(0.0, 0.15, n_ch)),
+        exponent=float(rng.uniform(-2.0, -1.4)),
+        alpha_freq=float(np.clip(rng.normal(10.0, 0.9), 8.5, 12.0)),
+        alpha_amp=float(rng.uniform(0.25, 0.6)),
+        noise=float(rng.uniform(0.15, 0.4)),
+        scale=float(rng.uniform(8.0, 16.0)),
+    )
+
+
+def _mixing(pos: np.ndarray, n_sources: int, width: float = 0.04):
+    """Gaussian kernel of electrode-to-source distance, rows normalised to unit power.
+
+    Sources sit at ``n_sources`` electrodes chosen by farthest-point sampling (even
+    coverage); returns ``(A (ch, S), posterior weight (S,))``.
+    """
+    n = len(pos)
+    idx = [int(np.argmax(pos[:, 2]))]  # start at the vertex
+    d_min = np.linalg.norm(pos - pos[idx[0]], axis=1)
+    for _ in range(min(n_sources, n) - 1):
+        nxt = int(np.argmax(d_min))
+        idx.append(nxt)
+        d_min = np.minimum(d_min, np.linalg.norm(pos - pos[nxt], axis=1))
+    src = pos[idx]
+    d = np.linalg.norm(pos[:, None, :] - src[None, :, :], axis=-1)
+    A = np.exp(-(d**2) / (2 * width**2))
+    A /= np.sqrt((A**2).sum(axis=1, keepdims=True))
+    posterior = 1.0 / (1.0 + np.exp(src[:, 1] / 0.025))  # y < 0 is posterior
+    return A, posterior
+
+
+def _background(
+    rng, n: int, n_times: int, sfreq: float, A: np.ndarray, posterior: np.ndarray, sub: _Subject
+) -> np.ndarray:
+    """Spatially correlated 1/f + alpha background ``(n, ch, t)`` in uV."""
+    from neurodsp.sim import sim_bursty_oscillation
+
+    L = n * n_times
+    S = A.shape[1]
+    src = _bank(rng, S, L, sfreq, sub.exponent, band=(1.0, None))
+    # alpha: one bursty neurodsp oscillation at the subject's peak, cut into the sources
+    # with the strongest posterior weight (occipito-parietal alpha)
+    n_alpha = max(1, S // 2)
+    order = np.argsort(-posterior)[:n_alpha]
+    with _np_seed(rng.integers(2**31)):
+        alpha = sim_bursty_oscillation(
+            (n_alpha * L - 0.5) / sfreq, sfreq, sub.alpha_freq,
+            burst_params={"enter_burst": 0.25, "leave_burst": 0.15},
+        )
+    alpha = _fit_len(alpha, n_alpha * L).reshape(n_alpha, L)
+    src[order] += sub.alpha_amp * (0.3 + 1.5 * posterior[order, None]) * alpha
+    X = (sub.gain[:, None] * A) @ src
+    X += sub.noise * rng.standard_normal(X.shape)
+    X *= sub.scale
+    return X.reshape(len(A), n, n_times).transpose(1, 0, 2)
+
+
+def _tukey_env(n: int, n_times: int, start: np.ndarray, length: int, alpha=0.5) -> np.ndarray:
+    """Envelopes ``(n, t)``: a Tukey window of ``length`` samples starting at ``start[i]``."""
+    from scipy.signal.windows import tukey
+
+    win = tukey(length, alpha)
+    pos = np.arange(n_times)[None, :] - np.asarray(start)[:, None]
+    inside = (pos >= 0) & (pos < length)
+    return np.where(inside, win[np.clip(pos, 0, length - 1)], 0.0)
+
+
+def _ramp_env(n_times: int, sfreq: float, on: np.ndarray, off: np.ndarray, ramp=0.3):
+    """Envelopes ``(n, t)``: 0 before ``on - ramp/2`` (s), 1 between the raised-cosine ramps,
+    back to exactly 0 after ``off + ramp/2`` (compact support, so ``truth`` is 0 outside)."""
+    t = np.arange(n_times) / sfreq
+
+    def rise(x):
+        return 0.5 - 0.5 * np.cos(np.pi * np.clip(x / ramp + 0.5, 0.0, 1.0))
+
+    return rise(t[None] - on[:, None]) * rise(off[:, None] - t[None])
+
+
+def _weights(ch_names: list[str], groups: dict[str, float]) -> np.ndarray:
+    w = np.zeros(len(ch_names))
+    for c, v in groups.items():
+        w[ch_names.index(c)] = v
+    return w
+
+
+def _band_mask(freqs: np.ndarray, bands) -> np.ndarray:
+    m = np.zeros(len(freqs))
+    for lo, hi in bands:
+        m[(freqs >= lo) & (freqs <= hi)] = 1.0
+    return m
+
+
+def _balanced(rng, n: int, k: int = 2) -> np.ndarray:
+    return rng.permutation(np.arange(n) % k)
+
+
+# ---------------------------------------------------------------------------------------
+# layouts
+# ---------------------------------------------------------------------------------------
+def _sim_deap(seed, n_subjects, difficulty, quick, label="arousal", n_trials=None,
+              n_segments=None):
+    if label not in ("arousal", "valence"):
+        raise ValueError(f"label must be 'arousal' or 'valence'; got {label!r}")
+    lay = LAYOUTS["deap"]
+    n_trials = n_trials or (12 if quick else 40)
+    n_segments = n_segments or (2 if quick else 3)
+    sf, T, ch = lay.sfreq, lay.n_times, lay.ch_names
+    pos = position_array(ch)
+    A, post = _mixing(pos, 16)
+    m = effect_size("deap", difficulty)
+    aro_w = _weights(ch, {"F7": 1, "FC5": 1, "T7": 1, "F8": 1, "FC6": 1, "T8": 1})
+    val_l = _weights(ch, {"AF3": 1, "F3": 1})
+    val_r = _weights(ch, {"AF4": 1, "F4": 1})
+    theta, beta, alpha = (5.0, 7.0), (18.0, 25.0), (8.0, 12.0)
+    aro_len, val_len = int(0.75 * sf), int(1.0 * sf)
+    amp = 1.3  # planted amplitude relative to the unit-power background
+
+    Xs, truths, metas = [], [], []
+    for s in range(1, n_subjects + 1):
+        sub = _subject_params("deap", seed, s, len(ch))
+        rng = _rng(seed, "deap", "data", s)
+        n = n_trials * n_segments
+        X = _background(rng, n, T, sf, A, post, sub)
+        aro = np.repeat(_balanced(rng, n_trials), n_segments)
+        val = np.repeat(_balanced(rng, n_trials), n_segments)
+        sa, sv = 2.0 * aro - 1.0, 2.0 * val - 1.0
+        L = n * T
+        nb = {k: _narrowband(rng, L, sf, b).reshape(n, T)
+              for k, b in (("theta", theta), ("beta", beta))}
+        nb["al"], nb["ar"] = _bank(rng, 2, L, sf, 0.0, alpha).reshape(2, n, T)
+        jit = np.exp(rng.normal(0, 0.2, (2, n)))
+        start_a = rng.integers(int(0.25 * sf), T - aro_len - int(0.25 * sf), n)
+        start_v = rng.integers(int(0.25 * sf), T - val_len - int(0.25 * sf), n)
+        env_a = _tukey_env(n, T, start_a, aro_len)
+        env_v = _tukey_env(n, T, start_v, val_len)
+        sig_a = (amp * jit[0])[:, None] * env_a * (
+            (1 + m * sa)[:, None] * nb["beta"] + (1 - m * sa)[:, None] * nb["theta"]
+        ) / np.sqrt(2)
+        # high valence -> less left-frontal alpha (frontal alpha asymmetry)
+        sig_l = (amp * jit[1] * (1 - m * sv))[:, None] * env_v * nb["al"]
+        sig_r = (amp * jit[1] * (1 + m * sv))[:, None] * env_v * nb["ar"]
+        planted = (aro_w[None, :, None] * sig_a[:, None, :]
+                   + val_l[None, :, None] * sig_l[:, None, :]
+                   + val_r[None, :, None] * sig_r[:, None, :])
+        X += sub.scale * planted
+        if label == "arousal":
+            truth = aro_w[None, :, None] * env_a[:, None, :]
+        else:
+            truth = (val_l + val_r)[None, :, None] * env_v[:, None, :]
+        Xs.append(X.astype(np.float32))
+        truths.append(truth.astype(np.float32))
+        trial = np.repeat(np.arange(n_trials), n_segments)
+        segment = np.tile(np.arange(n_segments), n_trials)
+        metas.append(pd.DataFrame({
+            "subject": s, "trial": trial, "segment": segment, "onset": segment * lay.seconds,
+            "valence": val, "arousal": aro,
+            "burst_onset": (start_a if label == "arousal" else start_v) / sf,
+        }))
+    meta = pd.concat(metas, ignore_index=True)
+    freqs = np.fft.rfftfreq(T, 1 / sf)
+    if label == "arousal":
+        tf = aro_w[:, None] * _band_mask(freqs, [theta, beta])[None]
+        planted = {"channels": ["F7", "FC5", "T7", "F8", "FC6", "T8"],
+                   "bands_hz": {"theta": theta, "beta": beta}, "window_s": aro_len / sf,
+                   "rule": "high arousal: beta amplitude (1+m), theta (1-m); low: reversed"}
+    else:
+        tf = (val_l + val_r)[:, None] * _band_mask(freqs, [alpha])[None]
+        planted = {"channels": ["AF3", "F3", "AF4", "F4"], "bands_hz": {"alpha": alpha},
+                   "window_s": val_len / sf,
+                   "rule": "high valence: left alpha (1-m), right alpha (1+m); low: reversed"}
+    y = meta[label].to_numpy()
+    info = {"planted": planted, "label": label,
+            "other_planted": "valence" if label == "arousal" else "arousal",
+            "n_trials": n_trials, "n_segments": n_segments}
+    return Xs, y, meta, truths, tf, ["low", "high"], info
+
+
+SEED_TRIAL_LABELS = [1, 0, -1, -1, 0, 1, -1, 0, 1, 1, 0, -1, 0, 1, -1]  # SEED label.mat
+
+
+def _sim_seed(seed, n_subjects, difficulty, quick, n_classes=2, n_segments=None,
+              n_sessions=1):
+    if n_classes not in (2, 3):
+        raise ValueError(f"n_classes must be 2 or 3; got {n_classes}")
+    lay = LAYOUTS["seed"]
+    n_segments = n_segments or (3 if quick else 8)
+    sf, T, ch = lay.sfreq, lay.n_times, lay.ch_names
+    pos = position_array(ch)
+    A, post = _mixing(pos, 20)
+    m = effect_size("seed", difficulty)
+    core = ["FT7", "T7", "TP7", "FT8", "T8", "TP8"]
+    near = ["FC5", "C5", "CP5", "FC6", "C6", "CP6"]
+    w_left = _weights(ch, {"FT7": 1, "T7": 1, "TP7": 1, "FC5": 0.5, "C5": 0.5, "CP5": 0.5})
+    w_right = _weights(ch, {"FT8": 1, "T8": 1, "TP8": 1, "FC6": 0.5, "C6": 0.5, "CP6": 0.5})
+    band = (16.0, 45.0)
+    amp = 2.0
+    labels = np.array(SEED_TRIAL_LABELS)
+    keep = labels != 0 if n_classes == 2 else np.ones(15, bool)
+    trial_ids = np.flatnonzero(keep)
+
+    Xs, truths, metas = [], [], []
+    for s in range(1, n_subjects + 1):
+        sub = _subject_params("seed", seed, s, len(ch))
+        rng = _rng(seed, "seed", "data", s)
+        base = np.exp(rng.normal(0, 0.2))  # subject's own beta/gamma level
+        for sess in range(1, n_sessions + 1):
+            n = len(trial_ids) * n_segments
+            X = _background(rng, n, T, sf, A, post, sub)
+            emo = np.repeat(labels[trial_ids], n_segments)
+            trial_jit = np.repeat(np.exp(rng.normal(0, 0.1, len(trial_ids))), n_segments)
+            a = amp * base * trial_jit * (1 + m * emo)
+            nl = _narrowband(rng, n * T, sf, band).reshape(n, T)
+            nr = _narrowband(rng, n * T, sf, band).reshape(n, T)
+            X += sub.scale * a[:, None, None] * (
+                w_left[None, :, None] * nl[:, None] + w_right[None, :, None] * nr[:, None])
+            Xs.append(X.astype(np.float32))
+            truths.append(np.broadcast_to((w_left + w_right)[None, :, None], X.shape)
+                          .astype(np.float32))
+            seg = np.tile(np.arange(n_segments), len(trial_ids))
+            metas.append(pd.DataFrame({
+                "subject": s, "session": sess,
+                "trial": np.repeat(trial_ids + 1, n_segments), "segment": seg,
+                "onset": seg * lay.seconds, "emotion": emo,
+            }))
+    meta = pd.concat(metas, ignore_index=True)
+    emo = meta["emotion"].to_numpy()
+    y = (emo > 0).astype(int) if n_classes == 2 else emo + 1
+    names = ["negative", "positive"] if n_classes == 2 else ["negative", "neutral", "positive"]
+    freqs = np.fft.rfftfreq(T, 1 / sf)
+    tf = (w_left + w_right)[:, None] * _band_mask(freqs, [band])[None]
+    info = {"planted": {"channels": core + near, "core_channels": core, "bands_hz":
+                        {"beta_gamma": band}, "window_s": "whole segment",
+                        "rule": "band amplitude (1 + m * emotion), emotion in {-1, 0, +1}"},
+            "n_segments": n_segments, "n_sessions": n_sessions}
+    return Xs, y, meta, truths, tf, names, info
+
+
+def _sim_eegbci(seed, n_subjects, difficulty, quick, n_trials=None):
+    lay = LAYOUTS["eegbci"]
+    n_trials = n_trials or (20 if quick else 45)
+    sf, T, ch = lay.sfreq, lay.n_times, lay.ch_names
+    pos = position_array(ch)
+    A, post = _mixing(pos, 20)
+    m = effect_size("eegbci", difficulty)
+    left = {"C3": 1.0, "FC3": 0.6, "CP3": 0.6, "C5": 0.6, "C1": 0.6}
+    right = {"C4": 1.0, "FC4": 0.6, "CP4": 0.6, "C6": 0.6, "C2": 0.6}
+    wl, wr = _weights(ch, left), _weights(ch, right)
+    beta = (18.0, 26.0)
+    amp = 2.0
+
+    Xs, truths, metas = [], [], []
+    for s in range(1, n_subjects + 1):
+        sub = _subject_params("eegbci", seed, s, len(ch))
+        rng = _rng(seed, "eegbci", "data", s)
+        mu_f = float(np.clip(sub.alpha_freq + rng.normal(0.5, 0.5), 9.0, 13.0))
+        mu = (mu_f - 1.5, mu_f + 1.5)
+        n = n_trials
+        X = _background(rng, n, T, sf, A, post, sub)
+        y = _balanced(rng, n)  # 0 left hand, 1 right hand
+        L = n * T
+        rhythm = {}
+        for side in ("l", "r"):
+            rhythm[side] = (_narrowband(rng, L, sf, mu) + 0.5 * _narrowband(rng, L, sf, beta)
+                            ).reshape(n, T) / np.sqrt(1.25)
+        on = np.clip(0.5 + rng.normal(0, 0.1, n), 0.35, 0.75)
+        off = np.clip(3.5 + rng.normal(0, 0.15, n), 3.1, 3.8)
+        env = _ramp_env(T, sf, on, off)
+        # trial-to-trial strength of the rhythm: mostly shared by both hemispheres
+        jit = np.exp(rng.normal(0, 0.2, n)[None] + rng.normal(0, 0.07, (2, n)))
+        # right hand (y=1) -> left hemisphere (C3) desynchronises, and vice versa
+        g_l = amp * jit[0][:, None] * (1 - m * env * (y == 1)[:, None])
+        g_r = amp * jit[1][:, None] * (1 - m * env * (y == 0)[:, None])
+        X += sub.scale * (wl[None, :, None] * (g_l * rhythm["l"])[:, None]
+                          + wr[None, :, None] * (g_r * rhythm["r"])[:, None])
+        Xs.append(X.astype(np.float32))
+        truths.append(((wl + wr)[None, :, None] * env[:, None, :]).astype(np.float32))
+        run = np.array([4, 8, 12])[np.arange(n) * 3 // n]
+        metas.append(pd.DataFrame({"subject": s, "run": run, "trial": np.arange(n),
+                                   "onset": np.arange(n) * 8.3 % 125.0, "mu_freq": mu_f,
+                                   "erd_onset": on, "erd_offset": off, "label": y}))
+    meta = pd.concat(metas, ignore_index=True)
+    y = meta.pop("label").to_numpy()
+    freqs = np.fft.rfftfreq(T, 1 / sf)
+    # mu bands differ per subject; mark 8-14.5 Hz (every subject's mu) and beta
+    tf = (wl + wr)[:, None] * _band_mask(freqs, [(8.0, 14.5), beta])[None]
+    info = {"planted": {"channels": list(left) + list(right), "bands_hz":
+                        {"mu": "subject mu peak +-1.5 Hz (8-14.5 Hz)", "beta": beta},
+                        "window_s": "about 0.5-3.5 s after the cue",
+                        "rule": "contralateral amplitude (1 - m) in the window"},
+            "n_trials": n_trials}
+    return Xs, y, meta, truths, tf, ["left_hand", "right_hand"], info
+
+
+# ---------------------------------------------------------------------------------------
+# sleep
+# ---------------------------------------------------------------------------------------
+def calibrate_hypnogram(paths, *, trim_wake_min: float = 30.0, n_parts: int = 3) -> pd.DataFrame:
+    """Markov transition table of the sleep stages, estimated from Sleep-EDF hypnograms.
+
+    Reads each ``*-Hypnogram.edf`` with ``mne.read_annotations``, cuts it into 30 s epochs,
+    maps R&K stages to AASM (3 and 4 -> N3), drops "Movement time" and "?" epochs, and
+    trims wake before the first and after the last sleep epoch to ``trim_wake_min``
+    minutes (the usual Sleep-EDF-20 practice). Returns one row per (night part, from
+    stage): ``part`` (1..n_parts, thirds of the night by default), ``from``, the
+    probabilities of moving to each stage, ``n`` (transitions counted) and
+    ``proportion`` (share of epochs in that stage in that part). The night length
+    statistics are in ``df.attrs``. The committed ``sleep_transitions.csv`` came from the
+    20 cassette hypnograms of subjects 0-9.
+    """
+
+    mapping = {"Sleep stage W": 0, "Sleep stage 1": 1, "Sleep stage 2": 2, "Sleep stage 3": 3,
+               "Sleep stage 4": 3, "Sleep stage R": 4}
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise FileNotFoundError("calibrate_hypnogram needs at least one *-Hypnogram.edf")
+    K = len(SLEEP_STAGES)
+    counts = np.zeros((n_parts, K, K))
+    occ = np.zeros((n_parts, K))
+    lengths = []
+    for p in paths:
+        stages = hypnogram_epochs(p, mapping)
+        asleep = np.flatnonzero(stages > 0)
+        if len(asleep) == 0:
+            continue
+        keep = int(trim_wake_min * 2)
+        lo, hi = max(asleep[0] - keep, 0), min(asleep[-1] + keep + 1, len(stages))
+        seq = stages[lo:hi]
+        lengths.append(int((seq >= 0).sum()))
+        part = np.minimum((np.arange(len(seq)) * n_parts) // len(seq), n_parts - 1)
+        for i in range(len(seq) - 1):
+            a, b = seq[i], seq[i + 1]
+            if a >= 0 and b >= 0:  # skip transitions across dropped epochs
+                counts[part[i], a, b] += 1
+        for i, a in enumerate(seq):
+            if a >= 0:
+                occ[part[i], a] += 1
+    rows = []
+    for q in range(n_parts):
+        for a in range(K):
+            c = counts[q, a] + 0.5 * (counts[q].sum(0) > 0)  # tiny prior on seen targets
+            prob = c / c.sum() if c.sum() else np.eye(K)[a]
+            rows.append({"part": q + 1, "from": SLEEP_STAGES[a],
+                         **{st: round(float(v), 5) for st, v in zip(SLEEP_STAGES, prob)},
+                         "n": int(counts[q, a].sum()),
+                         "proportion": round(float(occ[q, a] / occ[q].sum()), 5)})
+    df = pd.DataFrame(rows)
+    df.attrs = {"n_nights": len(lengths), "mean_epochs": float(np.mean(lengths)),
+                "sd_epochs": float(np.std(lengths))}
+    return df
+
+
+def hypnogram_epochs(path, mapping=None) -> np.ndarray:
+    """Stage index per 30 s epoch of one hypnogram EDF (W=0 .. REM=4; -1 dropped/unknown)."""
+    import mne
+
+    if mapping is None:
+        mapping = {"Sleep stage W": 0, "Sleep stage 1": 1, "Sleep stage 2": 2,
+                   "Sleep stage 3": 3, "Sleep stage 4": 3, "Sleep stage R": 4}
+    try:
+        ann = mne.read_annotations(path)
+    except Exception as e:  # noqa: BLE001 - re-raised with the file name
+        raise ValueError(f"cannot read hypnogram {path}: {e}") from e
+    end = float(np.max(ann.onset + ann.duration)) if len(ann) else 0.0
+    stages = -np.ones(int(round(end / 30.0)), dtype=int)
+    for onset, dur, desc in zip(ann.onset, ann.duration, ann.description):
+        i0, n = int(round(onset / 30.0)), int(round(dur / 30.0))
+        stages[i0:i0 + n] = mapping.get(desc, -1)
+    return stages
+
+
+def save_transitions(df: pd.DataFrame, path=TRANSITIONS_CSV) -> Path:
+    """Write a :func:`calibrate_hypnogram` table as CSV, night statistics as a comment line."""
+    path = Path(path)
+    a = df.attrs
+    head = (f"# Sleep-EDF hypnogram Markov table (eegnb.data.simulate.calibrate_hypnogram)\n"
+            f"# n_nights={a.get('n_nights', 0)}, mean_epochs={a.get('mean_epochs', 0):.1f}, "
+            f"sd_epochs={a.get('sd_epochs', 0):.1f}\n")
+    path.write_text(head + df.to_csv(index=False))
+    return path
+
+
+def load_transitions(path=TRANSITIONS_CSV) -> tuple[np.ndarray, dict]:
+    """The committed transition table as an array ``(part, from, to)`` plus night stats."""
+    df = pd.read_csv(path, comment="#")
+    stats = {}
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("#") and "=" in line:
+            for kv in line[1:].split(","):
+                k, v = kv.strip().split("=")
+                stats[k.strip()] = float(v)
+    parts = sorted(df["part"].unique())
+    P = np.stack([df[df["part"] == q].set_index("from").loc[SLEEP_STAGES, SLEEP_STAGES]
+                  .to_numpy(float) for q in parts])
+    P /= P.sum(-1, keepdims=True)
+    return P, stats
+
+
+def simulate_hypnogram(rng, n_epochs: int, P: np.ndarray | None = None) -> np.ndarray:
+    """A night of ``n_epochs`` stage indices from the Markov chain ``P (part, from, to)``."""
+    if P is None:
+        P, _ = load_transitions()
+    n_parts = len(P)
+    out = np.empty(n_epochs, dtype=int)
+    out[0] = 0
+    u = rng.random(n_epochs)
+    cum = np.cumsum(P, axis=-1)
+    for i in range(1, n_epochs):
+        q = min(i * n_parts // n_epochs, n_parts - 1)
+        out[i] = min(int(np.searchsorted(cum[q, out[i - 1]], u[i])), len(SLEEP_STAGES) - 1)
+    return out
+
+
+PLANTED_EFFECTS = pd.DataFrame([
+    ("N3", "eeg", "age", -1, "delta amplitude x (1 - 0.5 (age - 25) / 75)"),
+    ("N2", "eeg", "age", -1, "spindle amplitude x (1 - 0.3 (age - 25) / 75)"),
+    ("N2", "eeg", "medication", +1, "temazepam: spindle density x 1.6"),
+    ("REM", "eog", "medication", -1, "temazepam: rapid eye movement amplitude x 0.65"),
+    ("W", "emg", "sex", -1, "female: wake EMG tone contrast 1.3 -> 0.94 (log scale)"),
+], columns=["stage", "modality", "covariate", "sign", "description"])
+PLANTED_EFFECTS.attrs["coding"] = {"age": "years", "medication": "temazepam=1, placebo=0",
+                                   "sex": "female=1, male=0"}
+
+MODALITY_EVIDENCE = {"W": "emg", "N1": "eog", "N2": "eeg", "N3": "eeg", "REM": "eog"}
+SECONDARY_EVIDENCE = {
+    "W": "eeg alpha (8-12 Hz), eye blinks in eog",
+    "N1": "eeg theta (4-7 Hz), intermediate emg tone",
+    "N2": "low emg tone",
+    "N3": "delta leaking into eog, low emg tone",
+    "REM": "emg atonia, low-amplitude eeg theta",
+}
+
+
+def _events(rng, n_epochs, rate, n_times):
+    """Poisson event positions per epoch: list of (epoch, sample) arrays."""
+    counts = rng.poisson(rate)
+    ep = np.repeat(np.arange(n_epochs), counts)
+    return ep, rng.integers(0, n_times, len(ep))
+
+
+def _add_events(out, truth, ep, t0, waves, mark=True):
+    """Add waveforms ``waves[k]`` at (epoch ``ep[k]``, sample ``t0[k]``), clipped to the epoch."""
+    T = out.shape[1]
+    for e, t, w in zip(ep, t0, waves):
+        a, b = t, min(t + len(w), T)
+        out[e, a:b] += w[: b - a]
+        if mark and truth is not None:
+            env = np.abs(w[: b - a])
+            truth[e, a:b] = np.maximum(truth[e, a:b], env > 0.05 * np.abs(w).max())
+
+
+def _sim_sleep(seed, n_subjects, difficulty, quick, epochs_per_night=None, ages=None):
+    lay = LAYOUTS["sleep-edf"]
+    sf, T = lay.sfreq, lay.n_times
+    epochs_per_night = epochs_per_night or (40 if quick else 200)
+    if ages is not None and len(ages) < n_subjects:
+        raise ValueError(f"ages needs one age per subject ({n_subjects}); got {len(ages)}")
+    m = effect_size("sleep-edf", difficulty)
+    P, stats = load_transitions()
+    mean_len, sd_len = stats.get("mean_epochs", 1000.0), stats.get("sd_epochs", 100.0)
+    Xs, truths, metas, ys = [], [], [], []
+    hypnograms = {}
+    for s in range(1, n_subjects + 1):
+        rs = _rng(seed, "sleep", "subject", s)
+        age = float(ages[s - 1]) if ages is not None else float(np.round(rs.uniform(25, 100)))
+        female = int(rs.random() < 0.5)
+        order = rs.permutation([0, 1])  # which night gets temazepam
+        alpha_f = float(np.clip(rs.normal(10.0, 0.8), 8.5, 12))
+        spindle_f = float(np.clip(rs.normal(13.0, 0.7), 11.5, 14.5))
+        g_eeg, g_eog, g_emg = np.exp(rs.normal(0, 0.2, 3))
+        expo = float(rs.uniform(-2.0, -1.5))
+        age_n = (age - 25.0) / 75.0
+        for night in (1, 2):
+            temaz = int(order[night - 1])
+            rng = _rng(seed, "sleep", "night", s, night)
+            n_night = int(np.clip(rng.normal(mean_len, sd_len), 600, 1400))
+            hyp = simulate_hypnogram(rng, n_night, P)
+            hypnograms[f"SIM{s:03d}N{night}"] = hyp.astype(np.int8)
+            k = min(epochs_per_night, n_night)
+            sel = np.sort(rng.choice(n_night, k, replace=False))
+            st = hyp[sel]
+            n, L = k, k * T
+            X = np.zeros((n, 3, T))
+            tr = np.zeros((n, 3, T))
+            is_ = {name: (st == i) for i, name in enumerate(SLEEP_STAGES)}
+
+            def stage_amp(vals, is_=is_):
+                return np.select([is_[k_] for k_ in SLEEP_STAGES], vals)[:, None]
+
+            # --- EEG (Fpz-Cz) ---
+            eeg = 12.0 * _powerlaw(rng, L, sf, expo, f_range=(0.3, None)).reshape(n, T)
+            alpha = _narrowband(rng, L, sf, (alpha_f - 1, alpha_f + 1)).reshape(n, T)
+            theta = _narrowband(rng, L, sf, (4.0, 7.0)).reshape(n, T)
+            delta = _narrowband(rng, L, sf, (0.5, 2.0)).reshape(n, T)
+            eeg += m * stage_amp([10.0, 2.0, 0, 0, 0]) * alpha
+            eeg += m * stage_amp([0, 10.0, 3.0, 0, 5.0]) * theta
+            delta_amp = 50.0 * (1 - 0.5 * age_n)
+            eeg += m * stage_amp([0, 0, 3.0, delta_amp, 0]) * delta
+            tr[:, 0] = np.where(is_["N3"][:, None], 1.0, 0.0)
+            # N2 spindles and K-complexes (transients, marked where they are)
+            n2 = np.flatnonzero(is_["N2"])
+            rate = 2.5 * (1.6 if temaz else 1.0)
+            ep, t0 = _events(rng, len(n2), np.full(len(n2), rate), T)
+            sp_amp = 35.0 * (1 - 0.3 * age_n) * m
+            waves = []
+            for _ in ep:
+                dur = rng.uniform(0.6, 1.5)
+                tt = np.arange(int(dur * sf)) / sf
+                f = spindle_f + rng.normal(0, 0.3)
+                waves.append(sp_amp * np.hanning(len(tt)) * np.sin(2 * np.pi * f * tt
+                                                                   + rng.uniform(0, 2 * np.pi)))
+            eeg_n2 = np.zeros((len(n2), T))
+            tr_n2 = np.zeros((len(n2), T))
+            _add_events(eeg_n2, tr_n2, ep, t0, waves)
+            ep, t0 = _events(rng, len(n2), np.full(len(n2), 1.0), T)
+            kc = []
+            for _ in ep:
+                tt = np.arange(int(1.2 * sf)) / sf
+                a = 120.0 * m * rng.uniform(0.8, 1.2)
+                kc.append(a * (-np.exp(-((tt - 0.35) / 0.12) ** 2)
+                               + 0.6 * np.exp(-((tt - 0.8) / 0.18) ** 2)))
+            _add_events(eeg_n2, tr_n2, ep, t0, kc)
+            eeg[n2] += eeg_n2
+            tr[n2, 0] = tr_n2
+            X[:, 0] = g_eeg * eeg
+
+            # --- EOG ---
+            eog = 6.0 * _powerlaw(rng, L, sf, -1.0, f_range=(0.1, None)).reshape(n, T)
+            eog += 0.15 * (eeg - eeg.mean(-1, keepdims=True))  # frontal EEG leaks into EOG
+            sem = _narrowband(rng, L, sf, (0.15, 0.6)).reshape(n, T)
+            eog += m * stage_amp([0, 50.0, 0, 0, 0]) * sem
+            tr[:, 1] = np.where(is_["N1"][:, None], 1.0, 0.0)
+            # rapid eye movements in REM: sharp saccade-like deflections
+            rem = np.flatnonzero(is_["REM"])
+            ep, t0 = _events(rng, len(rem), np.full(len(rem), 8.0), T)
+            rem_amp = 150.0 * m * (0.65 if temaz else 1.0)
+            sacc = []
+            for _ in ep:
+                tt = np.arange(int(rng.uniform(0.3, 0.7) * sf)) / sf
+                rise = 1 - np.exp(-tt / 0.03)
+                sacc.append(rng.choice([-1, 1]) * rem_amp * rng.uniform(0.6, 1.2) * rise
+                            * np.exp(-tt / 0.25))
+            eog_rem = np.zeros((len(rem), T))
+            tr_rem = np.zeros((len(rem), T))
+            _add_events(eog_rem, tr_rem, ep, t0, sacc)
+            eog[rem] += eog_rem
+            tr[rem, 1] = tr_rem
+            # blinks in wake (secondary, unmarked)
+            w_ix = np.flatnonzero(is_["W"])
+            ep, t0 = _events(rng, len(w_ix), np.full(len(w_ix), 3.0), T)
+            blinks = [60.0 * m * np.exp(-(((np.arange(40) / sf) - 0.2) / 0.07) ** 2) for _ in ep]
+            eog_w = np.zeros((len(w_ix), T))
+            _add_events(eog_w, None, ep, t0, blinks, mark=False)
+            eog[w_ix] += eog_w
+            X[:, 1] = g_eog * eog
+
+            # --- EMG ---
+            emg = _narrowband(rng, L, sf, (10.0, 45.0)).reshape(n, T)
+            # tone on a log scale around N2: high in W, lowest in REM (atonia)
+            contrast = stage_amp([1.3 - (0.36 if female else 0.0), 0.4, 0.0, -0.1, -0.8])
+            tone = 4.0 * np.exp(m * contrast)
+            X[:, 2] = g_emg * tone * emg
+            tr[:, 2] = np.where(is_["W"][:, None], 1.0, 0.0)
+
+            Xs.append(X.astype(np.float32))
+            truths.append(tr.astype(np.float32))
+            ys.append(st)
+            metas.append(pd.DataFrame({
+                "subject": s, "night": night, "recording": f"SIM{s:03d}N{night}",
+                "epoch": sel, "onset": sel * 30.0, "stage": [SLEEP_STAGES[i] for i in st],
+                "age": age, "sex": "F" if female else "M",
+                "medication": "temazepam" if temaz else "placebo",
+            }))
+    meta = pd.concat(metas, ignore_index=True)
+    y = np.concatenate(ys)
+    freqs = np.fft.rfftfreq(T, 1 / sf)
+    tf = np.stack([_band_mask(freqs, [(0.5, 2.0), (11.0, 15.0)]),  # N3 delta + K, spindles
+                   _band_mask(freqs, [(0.15, 5.0)]),  # slow and rapid eye movements
+                   _band_mask(freqs, [(10.0, 45.0)])])  # EMG tone
+    info = {"modality_evidence": dict(MODALITY_EVIDENCE),
+            "secondary_evidence": dict(SECONDARY_EVIDENCE),
+            "planted_effects": PLANTED_EFFECTS.copy(),
+            "planted": {"truth": "dominant-modality evidence per stage: W EMG (whole epoch), "
+                        "N1 EOG slow eye movements (whole epoch), N2 EEG spindles and "
+                        "K-complexes (their samples), N3 EEG delta (whole epoch), REM EOG "
+                        "rapid eye movements (their samples)"},
+            "epochs_per_night": epochs_per_night, "hypnogram_table": str(TRANSITIONS_CSV.name),
+            "hypnograms": hypnograms}
+    return Xs, y, meta, truths, tf, list(SLEEP_STAGES), info
+
+
+_SIMULATORS = {"deap": _sim_deap, "seed": _sim_seed, "eegbci": _sim_eegbci,
+               "sleep-edf": _sim_sleep}
+DEFAULT_DIFFICULTY = 0.5
+
+
+def simulate(layout: str, *, n_subjects: int, seed: int = 0,
+             difficulty: float = DEFAULT_DIFFICULTY, quick: bool = False,
+             **layout_kw) -> EEGData:
+    """Simulated EEG shaped like ``layout`` with planted, known class evidence.
+
+    Parameters
+    ----------
+    layout : "deap" | "seed" | "eegbci" | "sleep-edf"
+    n_subjects : number of subjects (numbered 1..n_subjects in ``subject``/``meta``).
+    seed : fixes every random draw (a subject's data do not depend on ``n_subjects``).
+    difficulty : 0 (easiest, EEGNet about 99%) .. 1 (hardest, about 60%); default 0.5
+        (about 85-90%).
+    quick : smaller sizes per subject (for tests and quick notebook runs).
+    layout_kw : "deap": ``label`` ("arousal"|"valence"), ``n_trials`` (40; quick 12),
+        ``n_segments`` (3; quick 2). "seed": ``n_classes`` (2|3), ``n_segments`` (8;
+        quick 3), ``n_sessions`` (1). "eegbci": ``n_trials`` (45; quick 20).
+        "sleep-edf": ``epochs_per_night`` (200; quick 40), ``ages`` (per subject).
+
+    Returns an :class:`EEGData` with ``X (n, ch, t)`` in uV, ``truth (n, ch, t)``,
+    ``truth_freq (ch, t // 2 + 1)`` and ``info`` describing what was planted.
+    """
+    lay = get_layout(layout)
+    if int(n_subjects) < 1:
+        raise ValueError(f"n_subjects must be >= 1; got {n_subjects}")
+    effect_size(layout, difficulty)  # validates difficulty
+    fn = _SIMULATORS[layout]
+    Xs, y, meta, truths, tf, class_names, info = fn(int(seed), int(n_subjects),
+                                                    float(difficulty), bool(quick), **layout_kw)
+    X = np.concatenate(Xs)
+    X -= X.mean(axis=-1, keepdims=True)  # segments are demeaned, as after preprocessing
+    truth = np.concatenate(truths)
+    info = {"layout": layout, "simulated": True, "unit": "uV", "seed": int(seed),
+            "difficulty": float(difficulty), "effect": effect_size(layout, difficulty),
+            "quick": bool(quick), "layout_kw": dict(layout_kw), **info}
+    return EEGData(X=X, y=y, subject=meta["subject"].to_numpy(), sfreq=lay.sfreq,
+                   ch_names=list(lay.ch_names), ch_types=lay.types, class_names=class_names,
+                   meta=meta, truth=np.clip(truth, 0, 1), truth_freq=tf, info=info)

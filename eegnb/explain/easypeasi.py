@@ -1,0 +1,179 @@
+"""easyPEASI (Nahmias & Kontson, KDD 2020): band-wise Gaussian-noise perturbation, the
+"simple perturbation" baseline of paper 2 (Wang et al., its Fig. 6).
+
+For every channel ``c`` and band ``b`` the real and the imaginary rfft coefficients of the
+bins in ``b`` on ``c`` are replaced by Gaussian noise with the mean and standard deviation of
+those coefficients (real and imaginary parts separately), the signal is inverted with
+``irfft`` and fed to the model. Only channel ``c`` changes. The score of ``(c, b)`` is
+
+- instance level: the drop in the target-class probability of each sample,
+  ``p_target(x) - p_target(x_perturbed)`` (``explain("easypeasi", ...)``, ``(n, ch, n_bands)``,
+  signed: a negative value means the noise raised the probability);
+- group level: the drop in accuracy over the samples (:func:`easypeasi_group`, ``(ch, n_bands)``).
+
+Noise statistics: ``noise_stats="sample"`` (default) takes the mean/std of the band's
+coefficients in that sample and channel; ``"dataset"`` pools them over all samples passed in
+(per channel and band), which also removes between-sample power differences. The cost is one
+forward pass per sample, channel, band and repeat (``n * ch * n_bands * n_repeats``, plus ``n``
+for the unperturbed baseline), done in batches; :attr:`EasyPEASIResult.n_forward` reports it.
+Default bands: :data:`eegnb.explain.bands.EASYPEASI_BANDS` (delta 1-4, theta 4-8, alpha 8-12,
+low beta 12-16, beta 16-25, gamma 25-40 Hz); ``n_bands=10`` gives the frequency mask's
+equal-width bands. Walked through in ``notebooks/20_frequency_mask_method.ipynb``.
+
+Hand-written: no library implements easyPEASI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from eegnb.explain.bands import EASYPEASI_BANDS, band_edges, band_labels, bin_band_index, rfft_freqs
+from eegnb.explain.registry import frozen, register
+from eegnb.utils import to_numpy
+
+
+@dataclass
+class EasyPEASIResult:
+    """instance ``(n, ch, n_bands)`` drop in target-class probability (mean over repeats);
+    group ``(ch, n_bands)`` drop in accuracy against ``y`` (or against the target when no
+    ``y``); acc ``float`` unperturbed accuracy; edges ``(n_bands, 2)`` Hz; n_forward: number of
+    single-sample forward passes used (baseline included)."""
+
+    instance: np.ndarray
+    group: np.ndarray
+    acc: float
+    edges: np.ndarray
+    n_forward: int
+
+    @property
+    def band_labels(self) -> list[str]:
+        return band_labels(self.edges)
+
+
+def _edges(sfreq: float, n_bands, bands) -> np.ndarray:
+    if bands is None and n_bands is None:
+        bands = EASYPEASI_BANDS
+    return band_edges(sfreq, n_bands or 10, bands)
+
+
+def _band_stats(Xf: torch.Tensor, sel: torch.Tensor, pooled: bool):
+    """Mean and std of the real and imaginary parts over the selected bins: ``(n, ch)`` each,
+    or ``(1, ch)`` pooled over samples."""
+    re, im = Xf.real[..., sel], Xf.imag[..., sel]
+    dims = (0, 2) if pooled else (2,)
+    kw = dict(dim=dims, keepdim=False)
+    stats = [re.mean(**kw), re.std(**kw, correction=0), im.mean(**kw), im.std(**kw, correction=0)]
+    return [s.unsqueeze(0) if pooled else s for s in stats]
+
+
+@torch.no_grad()
+def easypeasi_scores(
+    model: nn.Module,
+    X,
+    target=None,
+    *,
+    sfreq: float,
+    y=None,
+    n_bands: int | None = None,
+    bands=None,
+    n_repeats: int = 1,
+    noise_stats: str = "sample",
+    forward_batch: int = 512,
+    seed: int = 0,
+    device=None,
+    progress: bool = False,
+) -> EasyPEASIResult:
+    """Instance- and group-level easyPEASI scores of ``model`` on ``X (n, ch, t)``.
+
+    ``target (n,)`` (default: predicted class) is the class whose probability drop is scored;
+    ``y (n,)`` the labels for the group-level accuracy drop (default: ``target``). See the
+    module docstring for ``noise_stats`` and the bands.
+    """
+    from tqdm.auto import tqdm
+
+    if sfreq is None or sfreq <= 0:
+        raise ValueError(f"sfreq must be a positive sampling rate in Hz, got {sfreq!r}")
+    if noise_stats not in ("sample", "dataset"):
+        raise ValueError(f"noise_stats must be 'sample' or 'dataset', got {noise_stats!r}")
+    if n_repeats < 1:
+        raise ValueError(f"n_repeats must be >= 1, got {n_repeats}")
+    dev = torch.device(device) if device is not None else _model_device(model)
+    X = torch.as_tensor(to_numpy(X), dtype=torch.float32)
+    if X.ndim != 3:
+        raise ValueError(f"X must have shape (n, ch, t); got {tuple(X.shape)}")
+    n, n_ch, n_t = X.shape
+    edges = _edges(sfreq, n_bands, bands)
+    bidx = bin_band_index(rfft_freqs(n_t, sfreq), edges)
+    model = model.to(dev)
+    gen = torch.Generator().manual_seed(seed)
+    with frozen(model):
+        p0 = torch.cat([torch.softmax(model(X[i : i + forward_batch].to(dev)), 1).cpu() for i in range(0, n, forward_batch)])
+        tgt = p0.argmax(1) if target is None else torch.as_tensor(np.broadcast_to(to_numpy(target), (n,)).copy()).long()
+        labels = tgt if y is None else torch.as_tensor(to_numpy(y)).long()
+        if labels.shape != (n,):
+            raise ValueError(f"y must have shape ({n},), got {tuple(labels.shape)}")
+        pt0 = p0[torch.arange(n), tgt]
+        acc0 = float((p0.argmax(1) == labels).float().mean())
+        Xf = torch.fft.rfft(X, dim=-1)
+        inst = torch.zeros(n, n_ch, len(edges))
+        group = torch.zeros(n_ch, len(edges))
+        rows = max(1, forward_batch // n_ch)  # samples per batch; each carries all channels
+        jobs = [(b, r) for b in range(len(edges)) if (bidx == b).any() for r in range(n_repeats)]
+        for b, _r in tqdm(jobs, desc="easyPEASI bands", leave=False, disable=not progress):
+            sel = torch.as_tensor(bidx == b)
+            stats = _band_stats(Xf, sel, pooled=noise_stats == "dataset")
+            k = int(sel.sum())
+            correct = torch.zeros(n_ch)
+            for i in range(0, n, rows):
+                xf = Xf[i : i + rows]
+                m = len(xf)
+                s = [st if st.shape[0] == 1 else st[i : i + rows] for st in stats]
+                noise = torch.complex(
+                    s[0][..., None] + s[1][..., None] * torch.randn(m, n_ch, k, generator=gen),
+                    s[2][..., None] + s[3][..., None] * torch.randn(m, n_ch, k, generator=gen),
+                )
+                # Channel c's change only: delta_c = irfft(noise - original) on the band's bins.
+                dspec = torch.zeros_like(xf)
+                dspec[..., sel] = noise - xf[..., sel]
+                delta = torch.fft.irfft(dspec, n=n_t, dim=-1)  # (m, ch, t)
+                xp = X[i : i + m].unsqueeze(1).repeat(1, n_ch, 1, 1)  # (m, c_perturbed, ch, t)
+                ar = torch.arange(n_ch)
+                xp[:, ar, ar, :] += delta
+                p = torch.softmax(model(xp.reshape(m * n_ch, n_ch, n_t).to(dev)), 1).cpu().reshape(m, n_ch, -1)
+                inst[i : i + m, :, b] += pt0[i : i + m, None] - p[torch.arange(m), :, tgt[i : i + m]]
+                correct += (p.argmax(2) == labels[i : i + m, None]).float().sum(0)
+            group[:, b] += acc0 - correct / n
+        inst /= n_repeats
+        group /= n_repeats
+    n_forward = n + n * n_ch * int(sum((bidx == b).any() for b in range(len(edges)))) * n_repeats
+    return EasyPEASIResult(inst.numpy(), group.numpy(), acc0, edges, n_forward)
+
+
+def easypeasi_group(model: nn.Module, X, y, *, sfreq: float, **kw) -> np.ndarray:
+    """Group-level easyPEASI map ``(ch, n_bands)``: the accuracy drop on ``(X, y)`` when the
+    band of the channel is replaced by matched Gaussian noise (paper 2, Fig. 6)."""
+    return easypeasi_scores(model, X, sfreq=sfreq, y=y, **kw).group
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
+@register(
+    "easypeasi",
+    domain="frequency",
+    signed=True,
+    needs_sfreq=True,
+    description="drop in target-class probability when a channel's band is replaced by matched Gaussian noise",
+    paper="paper 2 baseline (Nahmias & Kontson 2020, easyPEASI)",
+)
+def easypeasi(model: nn.Module, X: torch.Tensor, target: torch.Tensor, *, sfreq: float, **kw) -> np.ndarray:
+    """Instance-level easyPEASI ``(n, ch, n_bands)``; keywords as :func:`easypeasi_scores`
+    (``n_bands``/``bands``, ``n_repeats``, ``noise_stats``, ``forward_batch``, ``seed``)."""
+    kw.setdefault("device", X.device)
+    return easypeasi_scores(model, X, target, sfreq=sfreq, **kw).instance

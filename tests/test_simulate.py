@@ -1,0 +1,232 @@
+"""simulate(): shapes, determinism, planted truth, label independence outside the truth."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.signal import welch
+
+from eegnb.data import LAYOUTS, MODALITY_EVIDENCE, calibrate_hypnogram, effect_size, simulate
+from eegnb.data.layouts import DEAP_CHANNELS, SEED_CHANNELS, position_array
+from eegnb.data.simulate import TRANSITIONS_CSV, load_transitions, simulate_hypnogram
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+EXPECTED = {  # layout: (n_chans, n_times, sfreq, n_classes)
+    "deap": (32, 512, 128.0, 2),
+    "seed": (62, 400, 200.0, 2),
+    "eegbci": (64, 640, 160.0, 2),
+    "sleep-edf": (3, 3000, 100.0, 5),
+}
+
+
+@pytest.fixture(scope="module")
+def sims():
+    return {lay: simulate(lay, n_subjects=3, seed=0, quick=True) for lay in EXPECTED}
+
+
+@pytest.mark.parametrize("layout", list(EXPECTED))
+def test_shapes_and_fields(sims, layout):
+    d = sims[layout]
+    ch, t, sf, k = EXPECTED[layout]
+    assert (d.n_chans, d.n_times, d.sfreq, d.n_classes) == (ch, t, sf, k)
+    assert d.ch_names == LAYOUTS[layout].ch_names
+    assert d.truth.shape == d.X.shape and d.truth.dtype == np.float32
+    assert 0 <= d.truth.min() and d.truth.max() == 1.0
+    assert d.truth_freq.shape == (ch, t // 2 + 1) and d.truth_freq.max() == 1.0
+    assert np.isfinite(d.X).all() and d.X.std() > 1  # microvolts
+    assert d.subjects.tolist() == [1, 2, 3]
+    assert {"subject", "onset"} <= set(d.meta.columns)
+    assert d.info["layout"] == layout and d.info["unit"] == "uV"
+    counts = np.bincount(d.y, minlength=k)
+    assert counts.min() > 0  # every class present
+
+
+def test_channel_names_and_positions():
+    assert len(DEAP_CHANNELS) == 32 and DEAP_CHANNELS[:4] == ["Fp1", "AF3", "F3", "F7"]
+    assert len(SEED_CHANNELS) == 62 and SEED_CHANNELS[-1] == "CB2"
+    pos = position_array(SEED_CHANNELS)
+    cb1, o1 = pos[SEED_CHANNELS.index("CB1")], pos[SEED_CHANNELS.index("O1")]
+    assert cb1[2] < o1[2] - 0.02  # approximated below O1
+
+
+def test_deterministic_and_subject_stable():
+    a = simulate("eegbci", n_subjects=2, seed=3, quick=True)
+    b = simulate("eegbci", n_subjects=2, seed=3, quick=True)
+    c = simulate("eegbci", n_subjects=3, seed=3, quick=True)
+    np.testing.assert_array_equal(a.X, b.X)
+    assert a.fingerprint() == b.fingerprint()
+    # subject 1's data do not depend on how many subjects are simulated
+    np.testing.assert_array_equal(a.by_subject(1).X, c.by_subject(1).X)
+    assert simulate("eegbci", n_subjects=2, seed=4, quick=True).fingerprint() != a.fingerprint()
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="unknown layout"):
+        simulate("bci4", n_subjects=1)
+    with pytest.raises(ValueError, match="difficulty"):
+        simulate("deap", n_subjects=1, difficulty=1.5)
+    with pytest.raises(ValueError, match="n_subjects"):
+        simulate("deap", n_subjects=0)
+    with pytest.raises(ValueError, match="label"):
+        simulate("deap", n_subjects=1, label="dominance")
+    assert effect_size("deap", 0.0) > effect_size("deap", 0.5) > effect_size("deap", 1.0) > 0
+
+
+def _band_logpower(d, chans, band, tsl=slice(None)):
+    ix = [d.ch_names.index(c) for c in chans]
+    f, P = welch(d.X[:, ix, tsl], d.sfreq, nperseg=min(d.n_times, int(d.sfreq)), axis=-1)
+    return np.log(P[..., (f >= band[0]) & (f <= band[1])].mean(-1)).mean(-1)
+
+
+def test_seed_evidence_only_where_truth_says():
+    d = simulate("seed", n_subjects=3, seed=0, quick=True, difficulty=0.0)
+    planted = _band_logpower(d, ["T7", "T8", "TP7", "TP8"], (16, 45))
+    far = _band_logpower(d, ["FZ", "PZ", "O1", "O2"], (16, 45))
+    gap = planted[d.y == 1].mean() - planted[d.y == 0].mean()
+    gap_far = far[d.y == 1].mean() - far[d.y == 0].mean()
+    assert gap > 0.8  # positive: more beta/gamma over lateral temporal channels
+    assert abs(gap_far) < 0.15
+    tch = d.truth.max(axis=(0, 2)) > 0
+    assert {d.ch_names[i] for i in np.flatnonzero(tch)} >= {"T7", "T8", "FT7", "TP8"}
+    assert tch.sum() == 12 and (d.truth[:, tch] > 0).all()  # whole segment
+
+
+def test_eegbci_contralateral_erd_in_window():
+    d = simulate("eegbci", n_subjects=3, seed=0, quick=True, difficulty=0.0)
+    win = slice(int(1.0 * d.sfreq), int(3.0 * d.sfreq))
+    c3 = _band_logpower(d, ["C3"], (8, 14), win)
+    c4 = _band_logpower(d, ["C4"], (8, 14), win)
+    lat = c3 - c4  # right hand (1): C3 desynchronises -> lower
+    assert lat[d.y == 1].mean() < lat[d.y == 0].mean() - 1.0
+    # before the cue window (first 0.25 s) the truth is ~0 and there is no class difference
+    assert d.truth[:, :, : int(0.2 * d.sfreq)].max() < 0.05
+    assert d.truth[:, d.ch_names.index("Oz")].max() == 0
+    assert d.info["planted"]["channels"][0] == "C3"
+
+
+@pytest.mark.parametrize("label", ["arousal", "valence"])
+def test_deap_label_choice_and_time_localised_truth(label):
+    d = simulate("deap", n_subjects=2, seed=0, quick=True, label=label)
+    assert {"valence", "arousal"} <= set(d.meta.columns)
+    np.testing.assert_array_equal(d.y, d.meta[label].to_numpy())
+    tch = {d.ch_names[i] for i in np.flatnonzero(d.truth.max(axis=(0, 2)) > 0)}
+    assert tch == ({"F7", "FC5", "T7", "F8", "FC6", "T8"} if label == "arousal"
+                   else {"AF3", "F3", "AF4", "F4"})
+    active = (d.truth.max(axis=1) > 0).sum(-1) / d.sfreq  # seconds of evidence per sample
+    assert 0.5 <= active.min() and active.max() <= 1.1
+    onsets = d.meta["burst_onset"].to_numpy()
+    assert onsets.std() > 0.3  # window moves between segments
+
+
+def test_deap_arousal_beta_theta_balance():
+    d = simulate("deap", n_subjects=3, seed=1, quick=True, difficulty=0.0)
+    chans = ["F7", "F8", "T7", "T8"]
+    ratio = _band_logpower(d, chans, (18, 25)) - _band_logpower(d, chans, (5, 7))
+    assert ratio[d.y == 1].mean() > ratio[d.y == 0].mean() + 0.3
+
+
+def test_spatial_correlation_and_subject_clusters():
+    d = simulate("deap", n_subjects=4, seed=0, quick=True)
+    pos = position_array(d.ch_names)
+    C = np.corrcoef(d.X.transpose(1, 0, 2).reshape(d.n_chans, -1))
+    D = np.linalg.norm(pos[:, None] - pos[None], axis=-1)
+    near, far = C[(D > 0) & (D < 0.04)].mean(), C[D > 0.1].mean()
+    assert near > 0.5 and far < 0.3 and near > far + 0.3
+    from sklearn.metrics import silhouette_score
+
+    feats = np.log(d.X.var(-1))
+    assert silhouette_score(feats, d.subject) > 0.3  # subjects form clusters
+    f, P = welch(d.X, d.sfreq, nperseg=256, axis=-1)
+    Pm = P.mean((0, 1))
+    peak = f[(f >= 7) & (f <= 13)][np.argmax(Pm[(f >= 7) & (f <= 13)])]
+    assert 8 <= peak <= 12.5  # alpha peak
+    assert Pm[np.argmin(abs(f - 5))] > Pm[np.argmin(abs(f - 40))] * 5  # 1/f
+
+
+def test_sleep_layout_meta_and_modalities(sims):
+    d = sims["sleep-edf"]
+    assert d.ch_types == ["eeg", "eog", "emg"]
+    assert d.info["modality_evidence"] == MODALITY_EVIDENCE
+    assert MODALITY_EVIDENCE["REM"] == "eog" and MODALITY_EVIDENCE["N3"] == "eeg"
+    eff = d.info["planted_effects"]
+    assert list(eff.columns) == ["stage", "modality", "covariate", "sign", "description"]
+    assert {"age", "sex", "medication"} <= set(eff["covariate"])
+    assert {"night", "age", "sex", "medication", "stage"} <= set(d.meta.columns)
+    per = d.meta.groupby("subject")["medication"].agg(lambda s: sorted(set(s)))
+    assert all(v == ["placebo", "temazepam"] for v in per)
+    # truth lies in the channel of each stage's dominant modality
+    for k, stage in enumerate(d.class_names):
+        ch = d.ch_types.index(MODALITY_EVIDENCE[stage])
+        tr = d.truth[d.y == k]
+        assert tr[:, ch].sum() > 0
+        assert np.delete(tr, ch, axis=1).sum() == 0
+
+
+def test_sleep_signatures_and_covariate_effects():
+    d = simulate("sleep-edf", n_subjects=6, seed=0, quick=True, difficulty=0.0)
+    st = np.array(d.class_names)[d.y]
+    f, P = welch(d.X, d.sfreq, nperseg=400, axis=-1)
+
+    def band(ch, lo, hi):
+        return np.log(P[:, ch, (f >= lo) & (f <= hi)].mean(-1))
+
+    delta, emg = band(0, 0.5, 2), band(2, 15, 45)
+    assert delta[st == "N3"].mean() > delta[st == "W"].mean() + 1.0
+    assert emg[st == "W"].mean() > emg[st == "REM"].mean() + 1.0
+    # age lowers N3 delta power: negative correlation across N3 epochs
+    n3 = st == "N3"
+    age = d.meta["age"].to_numpy()
+    assert np.corrcoef(age[n3], delta[n3])[0, 1] < -0.2
+    # temazepam lowers REM eye-movement amplitude (EOG)
+    rem = st == "REM"
+    eog_amp = np.log(np.abs(d.X[:, 1]).mean(-1))
+    tem = (d.meta["medication"] == "temazepam").to_numpy()
+    assert eog_amp[rem & tem].mean() < eog_amp[rem & ~tem].mean()
+
+
+def test_transition_table_and_hypnogram():
+    P, stats = load_transitions()
+    assert P.shape == (3, 5, 5) and np.allclose(P.sum(-1), 1)
+    assert stats["n_nights"] == 20 and 800 < stats["mean_epochs"] < 1300
+    rng = np.random.default_rng(0)
+    hyps = [simulate_hypnogram(rng, 1050, P) for _ in range(20)]
+    prop = np.bincount(np.concatenate(hyps), minlength=5) / (20 * 1050)
+    # Sleep-EDF-20 proportions: W ~0.2, N1 ~0.07, N2 ~0.42, N3 ~0.13, REM ~0.18
+    assert 0.3 < prop[2] < 0.55 and prop[2] == prop.max()
+    assert 0.03 < prop[1] < 0.15 and 0.05 < prop[3] < 0.25 and 0.1 < prop[4] < 0.3
+    assert all(h[0] == 0 for h in hyps)  # nights start awake
+    first, last = np.concatenate([h[:350] for h in hyps]), np.concatenate([h[-350:] for h in hyps])
+    assert (first == 3).mean() > (last == 3).mean()  # N3 early in the night
+    assert (last == 4).mean() > (first == 4).mean()  # REM late
+    df = pd.read_csv(TRANSITIONS_CSV, comment="#")
+    assert set(df["from"]) == {"W", "N1", "N2", "N3", "REM"}
+
+
+@pytest.mark.realdata
+def test_calibrate_hypnogram_on_real_files():
+    paths = sorted((SHARED / "sleep-edfx" / "sleep-cassette").glob("*-Hypnogram.edf"))
+    if len(paths) < 20:
+        pytest.skip("Sleep-EDF hypnograms not in ../shared/data")
+    df = calibrate_hypnogram(paths)
+    assert df.attrs["n_nights"] == 20
+    committed = pd.read_csv(TRANSITIONS_CSV, comment="#")
+    np.testing.assert_allclose(df[["W", "N1", "N2", "N3", "REM"]].to_numpy(),
+                               committed[["W", "N1", "N2", "N3", "REM"]].to_numpy(), atol=1e-4)
+
+
+def test_evidence_contrast_and_pooled_split():
+    from eegnb.data.calibration import pooled_within_subject_split
+    from eegnb.data.views import evidence_contrast, spatial_correlation, subject_separability
+
+    d = simulate("seed", n_subjects=3, seed=0, quick=True, difficulty=0.2)
+    c = evidence_contrast(d)
+    assert c.loc["planted", "max_abs_d"] > 1.5 > c.loc["other", "max_abs_d"]
+    sc = spatial_correlation(d)
+    assert sc["correlation"].iloc[0] > sc["correlation"].iloc[-1] + 0.3
+    assert subject_separability(d) > 0.2
+    sp = pooled_within_subject_split(d, seed=0)
+    parts = [set(sp.train), set(sp.val), set(sp.test)]
+    assert not (parts[0] & parts[1]) and not (parts[0] & parts[2]) and not (parts[1] & parts[2])
+    assert set(d.subject[sp.test]) == {1, 2, 3}
+    assert 0.15 < len(sp.test) / len(d) < 0.25
