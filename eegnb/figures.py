@@ -32,10 +32,11 @@ def discover(notebook_dir: Path, only: str | None = None) -> list[Path]:
     return nbs
 
 
-def execute_notebook(src: Path, out: Path, params: dict, *, timeout: int | None = None) -> str | None:
+def execute_notebook(src: Path | str, out: Path | str, params: dict, *, timeout: int | None = None) -> str | None:
     """Run ``src`` with papermill into ``out``; ``None`` on success, else a one-line error naming the cell."""
     import papermill as pm
 
+    src, out = Path(src), Path(out)
     os.environ.setdefault("MPLBACKEND", "Agg")
     out.parent.mkdir(parents=True, exist_ok=True)
     try:

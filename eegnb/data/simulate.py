@@ -99,8 +99,8 @@ TRANSITIONS_CSV = Path(__file__).with_name("sleep_transitions.csv")
 # calibrated with EEGNet (notebooks/02_data records the accuracies).
 EFFECT_RANGE: dict[str, tuple[float, float]] = {
     "deap": (0.9, 0.15),
-    "seed": (0.95, 0.15),
-    "eegbci": (0.9, 0.15),
+    "seed": (0.8, 0.07),
+    "eegbci": (0.8, 0.1),
     "sleep-edf": (0.8, 0.04),
 }
 

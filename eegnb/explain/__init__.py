@@ -12,9 +12,18 @@
 """
 
 from eegnb.explain.bands import band_edges, band_labels, band_truth  # noqa: F401
-from eegnb.explain.registry import METHODS, Method, explain, frozen, methods_table, predict, register  # noqa: F401
+from eegnb.explain.registry import (  # noqa: F401
+    METHODS,
+    Method,
+    explain,
+    frozen,
+    methods_table,
+    predict,
+    register,
+)
 
-# Importing a module registers its methods.
+# Importing a module registers its methods; the order is the order of ``METHODS``.
+# isort: off
 from eegnb.explain import gradient  # noqa: F401,E402
 from eegnb.explain import context_mask  # noqa: F401,E402
 from eegnb.explain import frequency_mask  # noqa: F401,E402
@@ -22,6 +31,7 @@ from eegnb.explain import easypeasi  # noqa: F401,E402
 from eegnb.explain import lrp  # noqa: F401,E402
 from eegnb.explain import crp  # noqa: F401,E402
 from eegnb.explain import dft_lrp  # noqa: F401,E402
+# isort: on
 
 try:  # optional convenience re-exports, defined by the paper modules
     from eegnb.explain.context_mask import ContextMask  # noqa: F401

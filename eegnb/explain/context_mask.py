@@ -120,7 +120,9 @@ class ContextMaskResult:
     """Output of :meth:`ContextMask.attribute`.
 
     mask: ``(n, ch, t)`` float32 in [0, 1], the saliency map (1 = must be kept).
-    history: per-epoch summed loss ``(epochs,)`` and its error part ``(epochs,)``.
+    loss, error: per-epoch loss summed over samples ``(epochs,)`` and its error part.
+    entropy: summed entropy of ``softmax f(X)`` (the floor of the cross-entropy error, so
+    ``error - entropy`` is the summed KL divergence ``KL(f(X) || f(X_hat))``; 0 for ``"mse"``).
     perturbation: ``(n, ch, t)`` the context ``P`` (zeros without context).
     seconds: wall time of the optimisation.
     """
@@ -130,7 +132,13 @@ class ContextMaskResult:
     error: np.ndarray
     perturbation: np.ndarray
     seconds: float
+    entropy: float = 0.0
     config: dict = field(default_factory=dict)
+
+    @property
+    def divergence(self) -> np.ndarray:
+        """Per-epoch ``error - entropy`` ``(epochs,)``: summed KL divergence for ``loss="ce"``."""
+        return self.error - self.entropy
 
     @property
     def saliency(self) -> np.ndarray:
@@ -178,7 +186,9 @@ class ContextMask:
         if self.loss not in ("ce", "mse"):
             raise ValueError(f"loss must be 'ce' or 'mse', got {self.loss!r}")
         if self.parametrization not in ("sigmoid", "clamp"):
-            raise ValueError(f"parametrization must be 'sigmoid' or 'clamp', got {self.parametrization!r}")
+            raise ValueError(
+                f"parametrization must be 'sigmoid' or 'clamp', got {self.parametrization!r}"
+            )
         if not 0.0 < self.init < 1.0:
             raise ValueError(f"init must be strictly between 0 and 1, got {self.init}")
         if self.area is not None:
@@ -203,7 +213,11 @@ class ContextMask:
         return torch.sigmoid(z) if self.parametrization == "sigmoid" else z
 
     def _init_param(self, X: torch.Tensor) -> torch.Tensor:
-        v = math.log(self.init / (1 - self.init)) if self.parametrization == "sigmoid" else self.init
+        v = (
+            math.log(self.init / (1 - self.init))
+            if self.parametrization == "sigmoid"
+            else self.init
+        )
         return torch.full_like(X, v).requires_grad_(True)
 
     def _error(self, out_hat: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
@@ -240,7 +254,9 @@ class ContextMask:
             z = self._init_param(Xt)
             opt = torch.optim.Adam([z], lr=self.lr)
             losses, errors = np.zeros(self.epochs), np.zeros(self.epochs)
-            bar = tqdm(range(self.epochs), desc="context mask", disable=not self.progress, leave=False)
+            bar = tqdm(
+                range(self.epochs), desc="context mask", disable=not self.progress, leave=False
+            )
             for ep in bar:
                 opt.zero_grad(set_to_none=True)
                 M = self._mask(z)
@@ -266,6 +282,9 @@ class ContextMask:
             error=errors,
             perturbation=P.cpu().numpy().astype(np.float32),
             seconds=time.perf_counter() - t0,
+            entropy=float(-(ref * torch.log(ref.clamp_min(1e-30))).sum())
+            if self.loss == "ce"
+            else 0.0,
             config=asdict(self),
         )
 
@@ -278,7 +297,9 @@ def _kw_config(kw: dict) -> ContextMask:
     allowed = set(ContextMask.__dataclass_fields__)
     bad = set(kw) - allowed
     if bad:
-        raise ValueError(f"unknown context_mask keyword(s) {sorted(bad)}; allowed: {sorted(allowed)}")
+        raise ValueError(
+            f"unknown context_mask keyword(s) {sorted(bad)}; allowed: {sorted(allowed)}"
+        )
     return ContextMask(**kw)
 
 

@@ -293,7 +293,7 @@ def relevance_maximization(model: nn.Module, X, target=None, *, layer: str | Non
             out = ReferenceSamples(layer, np.asarray(d_sorted[:n_ref])[:, filters].astype(int),
                                    np.asarray(rel_sorted[:n_ref])[:, filters].astype(np.float32))
             if heatmaps:
-                for j, f in enumerate(filters):
+                for f in filters:
                     ref = fv.get_max_reference([f], layer, "relevance", (0, n_ref), composite=comp,
                                                rf=False, plot_fn=None, batch_size=batch_size)
                     out.heatmaps[f] = ref[f][1].numpy().astype(np.float32)

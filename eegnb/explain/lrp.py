@@ -68,8 +68,8 @@ import torch
 from torch import nn
 from zennit.attribution import Gradient
 from zennit.canonizers import Canonizer, MergeBatchNorm
-from zennit.core import BasicHook, Composite, stabilize
 from zennit.composites import LayerMapComposite, NameMapComposite
+from zennit.core import BasicHook, Composite, stabilize
 from zennit.layer import Sum
 from zennit.rules import Norm, Pass
 from zennit.types import Activation, AvgPool, BatchNorm, Convolution, Linear

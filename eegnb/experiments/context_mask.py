@@ -1,0 +1,517 @@
+"""Paper 1 experiments (Wang et al., IEEE TBME 2022): per-subject models, maps, removal games.
+
+:func:`run` trains one model per subject, model and label dimension (within-subject, first
+fold of :func:`eegnb.train.within_subject_kfold`), explains that subject's held-out segments
+with the context mask (plus its no-context ablation and area-limited variant where
+configured), the captum gradient baseline and a random map, then plays the removal games of
+:mod:`eegnb.metrics.removal` and scores each map against the planted truth
+(:func:`eegnb.metrics.localisation_auc`, simulated data only). Every (label, subject, model)
+unit is cached with :func:`eegnb.utils.cached` keyed by the configuration, the data
+fingerprint and the subject; trained weights are cached by :func:`eegnb.train.train_model`.
+:func:`summarise` gives mean and standard error over subjects (the paper reports means only).
+
+Used by ``notebooks/10_context_mask_method.ipynb`` (one subject's model, the method's
+pieces, speed) and ``notebooks/11_context_mask_experiments.ipynb`` (paper Figs. 6-11,
+Table I, localisation).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from eegnb.explain import explain, predict
+from eegnb.explain.context_mask import ContextMask
+from eegnb.metrics import localisation_auc
+from eegnb.metrics.removal import element_scores, random_maps, removal_game
+from eegnb.utils import cached, fingerprint, get_device
+
+#: Display names of the maps, in plotting order.
+METHOD_LABELS = {
+    "context": "context mask",
+    "no_context": "mask without context",
+    "area": "context mask + area limit",
+    "gradient": "gradient",
+    "random": "random",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that changes the results of :func:`run` (part of every cache key).
+
+    dataset / data_dir: ``"sim"`` (``eegnb.data.simulate("deap", ...)``) or ``"deap"`` (real
+    files in ``data_dir``). subjects: number of subjects (the first ones). labels, models:
+    label dimensions and model names. difficulty, n_trials, n_segments: simulation size
+    (``n_segments`` non-overlapping 4 s segments per trial). fit: keywords of
+    :func:`eegnb.train.train_model`. validation: False trains a fixed number of epochs on the
+    training and validation parts together (on ~30 validation segments early stopping on the
+    validation loss picked near-chance early epochs); True stops early on the validation part
+    (then pass ``patience`` in ``fit``). n_explain: held-out segments explained per model (at
+    most the test fold). mask: :class:`ContextMask` keywords of the main map; ``area`` /
+    ``area_warmup``: the area-limited variant (paper: a = 0.5 after k = 100 of 200 epochs).
+    no_context_on / area_on: ``(model, label)`` pairs that also get the ablation / the
+    area-limited map (``"*"`` matches any). k_channel, k_time, ks_curve: removal sizes
+    (paper: 6 channels, 64 time steps, k in 2..10).
+    """
+
+    dataset: str = "sim"
+    data_dir: str = ""
+    subjects: int = 3
+    labels: tuple[str, ...] = ("arousal", "valence")
+    models: tuple[str, ...] = ("eegnet", "tsception", "deepconvnet")
+    seed: int = 0
+    difficulty: float = 0.0
+    n_trials: int | None = 30
+    n_segments: int = 6
+    fit: dict = field(default_factory=lambda: dict(epochs=20, lr=3e-3, batch_size=16))
+    validation: bool = False
+    n_explain: int = 12
+    mask: dict = field(default_factory=lambda: dict(epochs=100, lr=0.1, init=0.9))
+    area: float = 0.5
+    area_weight: float = 0.05
+    area_warmup: int = 50
+    no_context_on: tuple[tuple[str, str], ...] = (("tsception", "arousal"),)
+    area_on: tuple[tuple[str, str], ...] = (("*", "arousal"),)
+    k_channel: int = 6
+    k_time: int = 64
+    ks_curve: tuple[int, ...] = (2, 4, 6, 8, 10)
+
+    def key(self) -> dict:
+        d = asdict(self)
+        d.pop("data_dir")  # where the files are does not change the results
+        return d
+
+    def mask_kw(self, variant: str = "context") -> dict:
+        """:class:`ContextMask` keywords of a map variant (``context``, ``no_context``, ``area``, ``one_stage``)."""
+        kw = dict(self.mask, progress=False, seed=self.seed)
+        if variant == "no_context":
+            kw["context"] = False
+        elif variant in ("area", "one_stage"):
+            kw.update(
+                area=self.area,
+                area_weight=self.area_weight,
+                warmup_epochs=0 if variant == "one_stage" else self.area_warmup,
+            )
+        elif variant != "context":
+            raise ValueError(f"unknown mask variant {variant!r}")
+        return kw
+
+
+def _matches(pairs, model: str, label: str) -> bool:
+    return any(m in ("*", model) and lab in ("*", label) for m, lab in pairs)
+
+
+# --------------------------------------------------------------------------- data and models
+def load_data(cfg: Config, label: str):
+    """The ``EEGData`` of ``label`` for ``cfg``: simulated DEAP layout or real DEAP files."""
+    if cfg.dataset == "sim":
+        from eegnb.data import simulate
+
+        kw = dict(n_segments=cfg.n_segments)
+        if cfg.n_trials:
+            kw["n_trials"] = cfg.n_trials
+        return simulate(
+            "deap",
+            n_subjects=cfg.subjects,
+            seed=cfg.seed,
+            difficulty=cfg.difficulty,
+            label=label,
+            **kw,
+        )
+    if cfg.dataset == "deap":
+        from eegnb.data import load
+
+        return load("deap", cfg.data_dir, subjects=list(range(1, cfg.subjects + 1)), label=label)
+    raise ValueError(f"dataset must be 'sim' or 'deap', got {cfg.dataset!r}")
+
+
+def subject_model(cfg: Config, data, subject, model_name: str, *, device=None, cache_dir=None):
+    """Train (or load from cache) ``model_name`` on one subject; returns ``(model, subject_data, test_idx)``.
+
+    Within-subject protocol of the paper: the first fold of a 5-fold stratified split of the
+    subject's segments; the validation part is used for early stopping only when
+    ``cfg.validation``, otherwise it joins the training part.
+    """
+    from eegnb.train import Split, train_model, within_subject_kfold
+
+    sd = data.by_subject(subject)
+    split = within_subject_kfold(sd, k=5, seed=cfg.seed)[0]
+    if not cfg.validation:
+        split = Split(
+            split.name,
+            np.sort(np.concatenate([split.train, split.val])),
+            np.array([], int),
+            split.test,
+            split.test_subjects,
+        )
+    model = train_model(
+        model_name,
+        sd,
+        split,
+        seed=cfg.seed,
+        device=device,
+        cache_dir=cache_dir,
+        progress=False,
+        **cfg.fit,
+    )
+    return model, sd, split.test
+
+
+def model_fingerprint(model) -> str:
+    """Hash of a model's class and weights (cache keys of maps computed from it)."""
+    return fingerprint(
+        type(model).__name__, *[v.detach().cpu().numpy() for v in model.state_dict().values()]
+    )
+
+
+def explained_samples(cfg: Config, sd, test_idx: np.ndarray) -> np.ndarray:
+    """Indices (into the subject's data) of the held-out segments that get explained."""
+    return np.asarray(test_idx)[: cfg.n_explain]
+
+
+def mask_maps(
+    cfg: Config, model, X: np.ndarray, variant: str = "context", *, device=None, cache_dir=None
+):
+    """Cached :class:`ContextMaskResult` of one mask variant for ``X (n, ch, t)``."""
+    kw = cfg.mask_kw(variant)
+    key = dict(model=model_fingerprint(model), X=fingerprint(np.asarray(X)), kw=kw, v=2)
+    return cached(
+        cache_dir, "context_mask", key, lambda: ContextMask(**kw).attribute(model, X, device=device)
+    )
+
+
+# --------------------------------------------------------------------------- one unit
+def run_unit(
+    cfg: Config, data, label: str, subject, model_name: str, *, device=None, cache_dir=None
+) -> dict:
+    """Everything for one (label, subject, model): accuracies, removal games, AUCs, timing, maps.
+
+    Returns a dict with ``acc`` (removal DataFrame), ``auc`` (per method, mean over samples),
+    ``test_acc``, ``mask_seconds`` (per sample), ``n_explained`` and ``maps`` of the first two
+    explained samples (for figures).
+    """
+    dev = get_device(device)
+    model, sd, test_idx = subject_model(
+        cfg, data, subject, model_name, device=dev, cache_dir=cache_dir
+    )
+    idx = explained_samples(cfg, sd, test_idx)
+    X, y = sd.X[idx], sd.y[idx]
+    maps, seconds = {}, {}
+    variants = ["context"]
+    if _matches(cfg.no_context_on, model_name, label):
+        variants.append("no_context")
+    if _matches(cfg.area_on, model_name, label):
+        variants.append("area")
+    for v in variants:
+        res = mask_maps(cfg, model, X, v, device=dev, cache_dir=cache_dir)
+        maps[v], seconds[v] = res.mask, res.seconds / len(X)
+    maps["gradient"] = explain("gradient", model, X, device=dev)
+    maps["random"] = random_maps(X.shape, seed=cfg.seed + int(subject))
+    games = [
+        removal_game(
+            model,
+            X,
+            y,
+            maps,
+            axis="channel",
+            ks=(cfg.k_channel,),
+            level="instance",
+            random_control=False,
+            seed=cfg.seed,
+            device=dev,
+        ),
+        removal_game(
+            model,
+            X,
+            y,
+            maps,
+            axis="channel",
+            ks=(cfg.k_channel,),
+            level="group",
+            random_control=False,
+            seed=cfg.seed,
+            device=dev,
+        ),
+        removal_game(
+            model,
+            X,
+            y,
+            maps,
+            axis="time",
+            ks=(cfg.k_time,),
+            level="instance",
+            random_control=False,
+            seed=cfg.seed,
+            device=dev,
+        ),
+        removal_game(
+            model,
+            X,
+            y,
+            maps,
+            axis="channel",
+            ks=cfg.ks_curve,
+            orders=("top",),
+            level="instance",
+            random_control=False,
+            seed=cfg.seed,
+            device=dev,
+        ),
+    ]
+    names = ["channel-instance", "channel-group", "time-instance", "channel-curve"]
+    acc = pd.concat([g.assign(experiment=n) for g, n in zip(games, names)], ignore_index=True)
+    pred = predict(model, X, device=dev).argmax(1)
+    auc = {}
+    if getattr(sd, "truth", None) is not None:
+        truth = sd.truth[idx]
+        ch_truth = truth.max(2)
+        for m, M in maps.items():
+            auc[m] = dict(
+                auc=float(np.nanmean(localisation_auc(M, truth))),
+                channel_auc=float(
+                    np.nanmean(localisation_auc(element_scores(M, "channel"), ch_truth))
+                ),
+            )
+    return dict(
+        acc=acc.assign(label=label, subject=subject, model=model_name),
+        auc=pd.DataFrame(
+            [
+                dict(label=label, subject=subject, model=model_name, method=m, **v)
+                for m, v in auc.items()
+            ]
+        ),
+        test_acc=float(
+            (predict(model, sd.X[test_idx], device=dev).argmax(1) == sd.y[test_idx]).mean()
+        ),
+        explained_acc=float((pred == y).mean()),
+        mask_seconds=seconds,
+        n_explained=len(idx),
+        maps={k: v[:2] for k, v in maps.items()},
+        X=X[:2],
+        truth=None if getattr(sd, "truth", None) is None else sd.truth[idx][:2],
+    )
+
+
+@dataclass
+class Results:
+    """Outputs of :func:`run`.
+
+    acc: long DataFrame ``label, subject, model, experiment, method, axis, level, order, k, acc``
+    (``method="none"``, ``k=0``: accuracy before removal on the explained segments).
+    auc: ``label, subject, model, method, auc, channel_auc`` (means over samples; simulated data).
+    models: ``label, subject, model, test_acc, explained_acc, n_explained`` and seconds/sample
+    of each mask variant. examples: ``{(label, model, subject): unit maps}`` for figures.
+    """
+
+    acc: pd.DataFrame
+    auc: pd.DataFrame
+    models: pd.DataFrame
+    examples: dict
+    config: Config
+    seconds: float
+
+
+def run(cfg: Config, *, device=None, cache_dir=None, progress: bool = True) -> Results:
+    """All (label, subject, model) units of ``cfg`` (each cached); see :class:`Results`."""
+    t0 = time.perf_counter()
+    units, rows = [], []
+    accs, aucs, examples = [], [], {}
+    for label in cfg.labels:
+        data = load_data(cfg, label)
+        subjects = list(data.subjects)[: cfg.subjects]
+        units += [(label, data, s, m) for s in subjects for m in cfg.models]
+    for label, data, s, m in tqdm(units, desc="subject models", disable=not progress):
+        key = dict(
+            cfg=cfg.key(), data=data.fingerprint(), label=label, subject=int(s), model=m, v=1
+        )
+        u = cached(
+            cache_dir,
+            "context_mask_unit",
+            key,
+            partial(run_unit, cfg, data, label, s, m, device=device, cache_dir=cache_dir),
+        )
+        accs.append(u["acc"])
+        aucs.append(u["auc"])
+        rows.append(
+            dict(
+                label=label,
+                subject=s,
+                model=m,
+                test_acc=u["test_acc"],
+                explained_acc=u["explained_acc"],
+                n_explained=u["n_explained"],
+                **{f"sec_{k}": v for k, v in u["mask_seconds"].items()},
+            )
+        )
+        examples[(label, m, s)] = {k: u[k] for k in ("maps", "X", "truth")}
+    return Results(
+        acc=pd.concat(accs, ignore_index=True),
+        auc=pd.concat(aucs, ignore_index=True) if aucs else pd.DataFrame(),
+        models=pd.DataFrame(rows),
+        examples=examples,
+        config=cfg,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+# --------------------------------------------------------------------------- summaries
+def sem(x) -> float:
+    """Standard error of the mean (NaN-aware; 0 for a single value)."""
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    return float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else 0.0
+
+
+def summarise(df: pd.DataFrame, by: list[str], value: str = "acc") -> pd.DataFrame:
+    """Mean, SEM and number of subjects of ``value`` grouped by ``by`` (over subjects)."""
+    g = df.groupby(by, sort=False)[value]
+    return g.agg(mean="mean", sem=sem, n="count").reset_index()
+
+
+def removal_table(res: Results, experiment: str, k: int | None = None) -> pd.DataFrame:
+    """Per label x model x method x order: mean and SEM over subjects of one experiment.
+
+    Includes ``method="none"`` (accuracy before removal) so drops can be read off directly.
+    """
+    d = res.acc[res.acc.experiment == experiment]
+    if k is not None:
+        d = d[(d.k == k) | (d.method == "none")]
+    return summarise(d, ["label", "model", "method", "order", "k"])
+
+
+def drops(res: Results, experiment: str, k: int) -> pd.DataFrame:
+    """Accuracy drop (before - after) per subject, label, model, method and order."""
+    d = res.acc[res.acc.experiment == experiment]
+    base = d[d.method == "none"].set_index(["label", "subject", "model"]).acc.rename("before")
+    after = d[(d.method != "none") & (d.k == k)].join(base, on=["label", "subject", "model"])
+    return after.assign(drop=after.before - after.acc)
+
+
+def record_dict(table: pd.DataFrame, keys: list[str], value: str = "mean") -> dict:
+    """Nested ``{k1: {k2: ... value}}`` of a summary table, for ``nb.record``."""
+    out: dict = {}
+    for _, row in table.iterrows():
+        d = out
+        for k in keys[:-1]:
+            d = d.setdefault(str(row[k]), {})
+        d[str(row[keys[-1]])] = round(float(row[value]), 4)
+    return out
+
+
+def speed(model, X: np.ndarray, *, epochs: int = 30, device=None, **kw) -> dict:
+    """Seconds per sample of the mask optimiser: the whole batch at once vs one sample at a time.
+
+    Also returns the largest absolute difference between the two sets of masks.
+    """
+    cm = ContextMask(epochs=epochs, progress=False, **kw)
+    batched = cm.attribute(model, X, device=device)
+    singles = [cm.attribute(model, X[i : i + 1], device=device) for i in range(len(X))]
+    single_masks = np.concatenate([s.mask for s in singles])
+    return dict(
+        n=len(X),
+        epochs=epochs,
+        batched_s_per_sample=batched.seconds / len(X),
+        single_s_per_sample=sum(s.seconds for s in singles) / len(X),
+        speedup=sum(s.seconds for s in singles) / batched.seconds,
+        max_abs_diff=float(np.abs(batched.mask - single_masks).max()),
+    )
+
+
+def with_(cfg: Config, **changes) -> Config:
+    """A copy of ``cfg`` with ``changes`` (keeps notebooks to one line per size choice)."""
+    return replace(cfg, **changes)
+
+
+def pairwise_correlation(maps: np.ndarray) -> float:
+    """Mean Pearson correlation between the maps ``(n, ch, t)`` of different samples.
+
+    Near 1: the maps look alike whatever the input (the paper's criticism of gradients, Fig. 1).
+    """
+    flat = np.asarray(maps, float).reshape(len(maps), -1)
+    if len(flat) < 2:
+        return float("nan")
+    c = np.corrcoef(flat)
+    return float(np.nanmean(c[np.triu_indices(len(flat), 1)]))
+
+
+def wide(table: pd.DataFrame, value: str = "mean") -> pd.DataFrame:
+    """A summary table as ``mean ± sem`` strings, one column per method (and order)."""
+    t = table.copy()
+    t["cell"] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(t["mean"], t["sem"])]
+    cols = [c for c in ("method", "order") if c in t]
+    idx = [c for c in ("label", "model") if c in t]
+    t["col"] = t[cols].astype(str).agg(" ".join, axis=1).str.replace(" none", "", regex=False)
+    return t.pivot_table(index=idx, columns="col", values="cell", aggfunc="first", sort=False)
+
+
+def headline(res: Results) -> dict:
+    """The numbers a reader (and the tests) look at first, averaged over labels, models, subjects.
+
+    ``before``: accuracy before removal; ``context_top`` / ``context_bottom``: after removing
+    the context mask's most / least salient ``k_channel`` channels (instance level);
+    ``gradient_top``, ``random_top``; the same ``*_time_*`` for time steps; and the mean
+    localisation AUC per map where the truth is known.
+    """
+    a = res.acc
+    out = {}
+    for exp, tag in (
+        ("channel-instance", ""),
+        ("channel-group", "group_"),
+        ("time-instance", "time_"),
+    ):
+        d = a[a.experiment == exp]
+        out[f"{tag}before"] = float(d[d.method == "none"].acc.mean())
+        for m in ("context", "gradient", "random"):
+            for order in ("top", "bottom"):
+                sel = d[(d.method == m) & (d.order == order)]
+                if len(sel):
+                    out[f"{tag}{m}_{order}"] = float(sel.acc.mean())
+    if len(res.auc):
+        for m, v in res.auc.groupby("method").auc.mean().items():
+            out[f"auc_{m}"] = float(v)
+    return {k: round(v, 4) for k, v in out.items()}
+
+
+def config(quick: bool, *, dataset: str = "sim", data_dir: str = "", seed: int = 0) -> Config:
+    """The sizes notebooks 10 and 11 use (shared, so their trained models share the cache).
+
+    Both: simulated DEAP at difficulty 0, 30 trials x 6 segments per subject (180 segments),
+    each model trained 20 epochs (Adam, lr 3e-3, batch 16) on the first within-subject fold.
+    quick: 2 subjects, EEGNet, arousal, 8 explained segments, 60 mask epochs (area term from
+    epoch 30). default: 3 subjects, the three models, arousal and valence, 12 explained
+    segments per model, 100 mask epochs (area term from epoch 50): half the paper's 200/100,
+    to fit the CPU budget. Paper-scale settings are in the notebooks' last cells.
+    """
+    if quick:
+        return Config(
+            dataset=dataset,
+            data_dir=data_dir,
+            seed=seed,
+            subjects=2,
+            labels=("arousal",),
+            models=("eegnet",),
+            n_explain=8,
+            mask=dict(epochs=60, lr=0.1, init=0.9),
+            area_warmup=30,
+            no_context_on=(("eegnet", "arousal"),),
+            area_on=(("*", "arousal"),),
+        )
+    return Config(
+        dataset=dataset,
+        data_dir=data_dir,
+        seed=seed,
+        subjects=3,
+        labels=("arousal", "valence"),
+        models=("eegnet", "tsception", "deepconvnet"),
+        n_explain=12,
+        mask=dict(epochs=100, lr=0.1, init=0.9),
+        area_warmup=50,
+        no_context_on=(("tsception", "arousal"),),
+        area_on=(("*", "arousal"),),
+    )

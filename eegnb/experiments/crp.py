@@ -1,0 +1,629 @@
+"""Paper 3: CRP concepts of EEGNet filters, their frequency content, topography and ICA.
+
+Reproduces the pipeline of "Explainable AI insights into EEG classification and its alignment
+to neural correlates" on motor imagery (left vs right hand): EEGNet trained leave-one-subject-
+out (within-subject k-fold when only one subject is there), CRP relevance of every filter of
+the separable-convolution block conditioned on the predicted class, each filter described by
+its spatial and spectral relevance pattern (CRP through the DFT virtual inspection layer),
+UMAP + density clustering (HDBSCAN) of the filters of all models, cluster recurrence across
+subjects, band-wise relevance topographies per cluster and class, and ICA (MNE, Picard solving
+extended infomax) of the data with the relevance carried onto the components and the components
+labelled by ICLabel (mne-icalabel). Notebooks ``30_crp_concepts`` and
+``31_crp_frequency_topography`` walk through it; both call :func:`run` (the second one hits
+the caches of the first).
+
+Preprocessing (:func:`prepare`, the same for simulated and real data): per-epoch linear
+detrend, common average reference, resampling to 80 Hz (``mne.filter.resample``; keeps the mu
+and beta bands, quarters EEGNet's cost), the 0.5-3.5 s window after the cue (where the ERD
+lives), and per-subject, per-channel standardisation (label-free; removes the subject-specific
+channel gains that otherwise keep EEGNet from transferring across subjects).
+
+Hand-written here: the descriptor construction (normalised spatial + spectral relevance), the
+cluster recurrence table, the relevance shares and the ICA relevance projection (LRP-0 through
+the ICA mixing, a virtual inspection layer like the DFT one); the rest is eegnb.train,
+eegnb.explain.crp (zennit-crp), umap-learn, scikit-learn, MNE and mne-icalabel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from eegnb.explain import crp as crp_explain
+from eegnb.explain.bands import EEG_BANDS, aggregate_bins, band_edges, rfft_freqs
+from eegnb.utils import cached, fingerprint
+
+__all__ = [
+    "CRPConfig",
+    "PLANTED_CHANNELS",
+    "PLANTED_BANDS",
+    "prepare",
+    "make_splits",
+    "train_folds",
+    "explain_fold",
+    "filter_table",
+    "cluster_filters",
+    "cluster_summary",
+    "relevance_shares",
+    "ica_relevance",
+    "run",
+    "CRPResult",
+    "class_spectra",
+    "class_band_topographies",
+    "cluster_band_topographies",
+    "time_frequency",
+    "ica_all_folds",
+    "load_data",
+    "example_concepts",
+    "reference_samples",
+    "concept_sum_error",
+]
+
+#: The C3 and C4 neighbourhoods where the simulation plants the ERD (and where motor-imagery
+#: ERD is expected in real data).
+PLANTED_CHANNELS = ["C3", "FC3", "CP3", "C5", "C1", "C4", "FC4", "CP4", "C6", "C2"]
+#: The planted bands in Hz: every subject's mu (8-14.5 Hz) and beta (18-26 Hz).
+PLANTED_BANDS = [(8.0, 14.5), (18.0, 26.0)]
+
+
+@dataclass
+class CRPConfig:
+    """Sizes and settings of one run (see :func:`run`). ``quick`` shrinks it for CI."""
+
+    n_subjects: int = 5
+    n_trials: int = 45
+    difficulty: float = 0.2
+    max_folds: int | None = None
+    sfreq: float = 80.0
+    tmin: float = 0.5
+    tmax: float = 3.5
+    model_kw: dict = field(default_factory=lambda: dict(dropout=0.25, kernel_length=20))
+    fit_kw: dict = field(default_factory=lambda: dict(epochs=25, patience=5, lr=3e-3, batch_size=32))
+    rule: str = "epsilon"
+    n_explain: int = 24
+    spectral_max_hz: float = 40.0
+    min_cluster_size: int | None = None
+    ica_components: int = 15
+
+    @classmethod
+    def quick(cls) -> CRPConfig:
+        return cls(n_subjects=4, n_trials=30, difficulty=0.0, max_folds=2,
+                   fit_kw=dict(epochs=15, patience=4, lr=3e-3, batch_size=16), n_explain=10,
+                   ica_components=10)
+
+
+# --------------------------------------------------------------------------- data
+def prepare(data, *, sfreq: float = 80.0, tmin: float = 0.5, tmax: float = 3.5, car: bool = True,
+            standardize: bool = True):
+    """Detrended, average-referenced, resampled, cropped, per-subject standardised copy of ``data``.
+
+    ``tmin``/``tmax``: window in s after the cue (``data.info["tmin"]`` is the epoch start).
+    ``truth`` and ``truth_freq`` are carried over (nearest samples / bins). The per-subject
+    channel means and SDs (in the input unit) are kept in ``info["standardize"]`` so that
+    :func:`ica_relevance` can undo the scaling. Returns an ``EEGData`` with ``info["unit"] = "z"``.
+    """
+    import mne
+    from scipy.signal import detrend
+
+    from eegnb.data import EEGData
+
+    if sfreq <= 0 or tmax <= tmin:
+        raise ValueError(f"need sfreq > 0 and tmax > tmin, got sfreq={sfreq}, tmin={tmin}, tmax={tmax}")
+    X = detrend(np.asarray(data.X, np.float64), axis=-1, type="linear")
+    if car:
+        eeg = np.array([t == "eeg" for t in data.ch_types])
+        X[:, eeg] -= X[:, eeg].mean(1, keepdims=True)
+    if sfreq != data.sfreq:
+        X = mne.filter.resample(X, up=sfreq, down=data.sfreq, npad="auto", verbose="error")
+    t0 = float(data.info.get("tmin", 0.0))
+    a = int(round((tmin - t0) * sfreq))
+    n_t = int(round((tmax - tmin) * sfreq))
+    if a < 0 or a + n_t > X.shape[-1]:
+        raise ValueError(f"window {tmin}-{tmax} s lies outside the epochs ({t0}-{t0 + data.n_times / data.sfreq} s)")
+    X = X[..., a : a + n_t]
+    stats = {}
+    if standardize:
+        for s in np.unique(data.subject):
+            i = data.subject == s
+            mu = X[i].mean((0, 2))
+            sd = X[i].std((0, 2)) + 1e-12
+            X[i] = (X[i] - mu[None, :, None]) / sd[None, :, None]
+            stats[int(s)] = (mu.astype(np.float32), sd.astype(np.float32))
+    truth = tf = None
+    if data.truth is not None:
+        idx = np.clip(np.round((a + np.arange(n_t)) / sfreq * data.sfreq).astype(int), 0, data.n_times - 1)
+        truth = data.truth[..., idx]
+    if data.truth_freq is not None:
+        f_old, f_new = rfft_freqs(data.n_times, data.sfreq), rfft_freqs(n_t, sfreq)
+        tf = data.truth_freq[:, np.abs(f_old[:, None] - f_new[None]).argmin(0)]
+    info = dict(data.info)
+    info.update(unit="z" if standardize else info.get("unit", "uV"), unit_before=data.info.get("unit", "uV"),
+                standardize=stats, tmin=tmin, preprocessing=dict(sfreq=sfreq, tmin=tmin, tmax=tmax, car=car,
+                                                                   detrend="linear", standardize=standardize))
+    return EEGData(X=X.astype(np.float32), y=data.y, subject=data.subject, sfreq=sfreq, ch_names=data.ch_names,
+                   ch_types=data.ch_types, class_names=data.class_names, meta=data.meta, truth=truth,
+                   truth_freq=tf, info=info)
+
+
+def make_splits(data, *, seed: int = 0, max_folds: int | None = None, k: int = 5):
+    """LOSO (one validation subject) with >= 3 subjects, else within-subject ``k``-fold.
+
+    ``max_folds`` keeps the first folds only (quick runs).
+    """
+    from eegnb import train
+
+    splits = train.loso(data, n_val_subjects=1, seed=seed) if len(data.subjects) >= 3 else \
+        train.within_subject_kfold(data, k=k, seed=seed)
+    return splits[:max_folds] if max_folds else splits
+
+
+def train_folds(data, splits, *, seed: int = 0, device=None, cache_dir=None, model_kw=None, fit_kw=None,
+                progress: bool = True):
+    """One EEGNet per split (cached by eegnb.train). Returns ``(models, table)``.
+
+    ``table`` has one row per fold: ``fold``, ``test_subject``, ``n_train``, ``n_test``,
+    ``acc``, ``balanced_acc``, ``epochs``.
+    """
+    from eegnb import train
+
+    models, rows = [], []
+    for i, sp in enumerate(tqdm(splits, desc="EEGNet folds", disable=not progress)):
+        m = train.train_model("eegnet", data, sp, seed=seed, device=device, cache_dir=cache_dir,
+                              model_kw=dict(model_kw or {}), progress=False, **dict(fit_kw or {}))
+        ev = train.evaluate(m, data.X[sp.test], data.y[sp.test], device=device)
+        models.append(m)
+        subj = sp.test_subjects[0] if sp.test_subjects else int(data.subject[sp.test][0])
+        rows.append(dict(fold=i, split=sp.name, test_subject=int(subj), n_train=len(sp.train), n_test=len(sp.test),
+                         acc=float(ev["acc"]), balanced_acc=float(ev["balanced_acc"]),
+                         epochs=int(len(getattr(m, "history", [])))))
+    return models, pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- CRP per fold
+@dataclass
+class FoldConcepts:
+    """CRP of one model on (a balanced subset of) its test samples.
+
+    ``index (n,)`` into the dataset; ``y``/``pred (n,)``; ``spectra (n, F, ch, n_bins)``:
+    class-conditional relevance of each filter on frequency bins ``freqs`` (Hz); ``heatmap
+    (n, ch, t)``: the unconditioned time-domain heatmap (sum over filters).
+    """
+
+    index: np.ndarray
+    y: np.ndarray
+    pred: np.ndarray
+    freqs: np.ndarray
+    spectra: np.ndarray
+    heatmap: np.ndarray
+
+    @property
+    def filter_relevance(self) -> np.ndarray:
+        """``(n, F)``: relevance each filter passes to the input (sum over channels and bins)."""
+        return self.spectra.sum((2, 3))
+
+    @property
+    def spectrum(self) -> np.ndarray:
+        """Unconditioned relevance per channel and bin ``(n, ch, n_bins)``."""
+        return self.spectra.sum(1)
+
+
+def _model_key(model) -> str:
+    return fingerprint(*[v.detach().cpu().numpy() for v in model.state_dict().values()])
+
+
+def _balanced_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    classes = np.unique(y)
+    per = max(1, n // len(classes))
+    picks = [rng.permutation(np.flatnonzero(y == c))[:per] for c in classes]
+    return np.sort(np.concatenate(picks))
+
+
+def explain_fold(model, data, test_index, *, rule: str = "epsilon", n_explain: int = 24, seed: int = 0,
+                 cache_dir=None, batch_size: int = 64) -> FoldConcepts:
+    """CRP (conditioned on the predicted class) of every separable-block filter of ``model``.
+
+    Uses up to ``n_explain`` test samples, balanced over the true classes. Cached by model
+    weights, data fingerprint, samples and rule.
+    """
+    idx = np.asarray(test_index)[_balanced_subset(data.y[test_index], n_explain, seed)]
+
+    def compute():
+        spec, heat = crp_explain.concept_spectra(model, data.X[idx], None, None, sfreq=data.sfreq, rule=rule,
+                                                 batch_size=batch_size, return_heatmaps=True)
+        with torch.no_grad():
+            p = next(model.parameters())
+            pred = model(torch.as_tensor(data.X[idx]).to(p.device)).argmax(1).cpu().numpy()
+        return FoldConcepts(idx, data.y[idx], pred, rfft_freqs(data.n_times, data.sfreq),
+                            spec.astype(np.float32), heat.sum(1).astype(np.float32))
+
+    key = ("crp-fold", _model_key(model), data.fingerprint(), idx.tolist(), rule, "v1")
+    return cached(cache_dir, "crp", key, compute)
+
+
+# --------------------------------------------------------------------------- filters
+def _l1(a: np.ndarray, axis=-1) -> np.ndarray:
+    return a / (np.abs(a).sum(axis, keepdims=True) + 1e-12)
+
+
+def filter_table(folds: list[FoldConcepts], fold_table: pd.DataFrame, ch_names, *, bands=None,
+                 spectral_max_hz: float = 40.0, class_names=None) -> dict:
+    """Descriptors and per-filter summaries of every filter of every model.
+
+    Returns a dict with ``meta`` (DataFrame: ``fold``, ``test_subject``, ``filter``,
+    ``relevance`` mean filter relevance, ``share`` its share of the model's absolute filter
+    relevance, ``relevance_<class>``), ``descriptors (N, ch + n_hz)`` (L1-normalised spatial
+    pattern, then L1-normalised 1-Hz spectral pattern up to ``spectral_max_hz``), ``spatial
+    (N, ch)``, ``spectral (N, n_hz)`` over ``hz``, ``band_topo (N, ch, n_bands)`` and
+    ``band_topo_class (N, n_classes, ch, n_bands)`` over ``bands`` (default the five EEG bands),
+    ``band_names``.
+    """
+    bands = dict(EEG_BANDS if bands is None else bands)
+    edges = band_edges(1.0, bands=bands)
+    hz_edges = np.stack([np.arange(0, spectral_max_hz, 1.0), np.arange(1, spectral_max_hz + 1, 1.0)], 1)
+    rows, spatial, spectral, btopo, btopo_c = [], [], [], [], []
+    n_classes = len(class_names) if class_names is not None else int(max(f.pred.max() for f in folds)) + 1
+    for fc, (_, frow) in zip(folds, fold_table.iterrows()):
+        S = fc.spectra  # (n, F, ch, bins)
+        mean = S.mean(0)  # (F, ch, bins)
+        rel = fc.filter_relevance  # (n, F)
+        share = np.abs(rel.mean(0)) / (np.abs(rel.mean(0)).sum() + 1e-12)
+        spatial.append(_l1(mean.sum(-1)))
+        spectral.append(_l1(aggregate_bins(mean.sum(1), fc.freqs, hz_edges, "sum")))
+        btopo.append(aggregate_bins(mean, fc.freqs, edges, "sum"))
+        per_c = np.zeros((S.shape[1], n_classes) + mean.shape[1:2] + (len(edges),))
+        for c in range(n_classes):
+            sel = fc.pred == c
+            if sel.any():
+                per_c[:, c] = aggregate_bins(S[sel].mean(0), fc.freqs, edges, "sum")
+        btopo_c.append(per_c)
+        for f in range(S.shape[1]):
+            r = dict(fold=int(frow["fold"]), test_subject=int(frow["test_subject"]), filter=f,
+                     relevance=float(rel[:, f].mean()), share=float(share[f]))
+            for c in range(n_classes):
+                sel = fc.pred == c
+                name = class_names[c] if class_names is not None else str(c)
+                r[f"relevance_{name}"] = float(rel[sel, f].mean()) if sel.any() else np.nan
+            rows.append(r)
+    spatial, spectral = np.concatenate(spatial), np.concatenate(spectral)
+    return dict(meta=pd.DataFrame(rows), descriptors=np.concatenate([spatial, spectral], 1), spatial=spatial,
+                spectral=spectral, hz=hz_edges.mean(1), band_topo=np.concatenate(btopo),
+                band_topo_class=np.concatenate(btopo_c), band_names=list(bands), ch_names=list(ch_names))
+
+
+def cluster_filters(table: dict, *, seed: int = 0, min_cluster_size: int | None = None,
+                    n_neighbors: int = 10) -> pd.DataFrame:
+    """UMAP (2-D, cosine) of the filter descriptors and HDBSCAN clusters on the embedding.
+
+    Adds ``umap_x``, ``umap_y`` and ``cluster`` (-1: noise) to a copy of ``table["meta"]``.
+    ``min_cluster_size`` defaults to ``max(3, n_models)``, so that a cluster could hold one
+    filter of every model. The cosine k-nearest neighbours come from scikit-learn and are handed
+    to UMAP (``precomputed_knn``), which skips UMAP's own, slowly compiled, neighbour search.
+    """
+    import warnings
+
+    import umap
+    from sklearn.cluster import HDBSCAN
+    from sklearn.neighbors import NearestNeighbors
+
+    meta = table["meta"].copy()
+    D = table["descriptors"]
+    n_models = meta["fold"].nunique()
+    mcs = int(min_cluster_size or max(3, n_models))
+    k = int(min(n_neighbors, len(D) - 1))
+    dist, idx = NearestNeighbors(n_neighbors=k, metric="cosine").fit(D).kneighbors(D)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no NNDescent index: UMAP.transform is unavailable, unused here
+        reducer = umap.UMAP(n_components=2, n_neighbors=k, min_dist=0.05, metric="cosine", random_state=seed,
+                            n_jobs=1, precomputed_knn=(idx, dist))
+        emb = reducer.fit_transform(D)
+    labels = HDBSCAN(min_cluster_size=mcs, min_samples=max(2, mcs // 2), copy=True).fit_predict(emb)
+    meta["umap_x"], meta["umap_y"], meta["cluster"] = emb[:, 0], emb[:, 1], labels
+    return meta
+
+
+def relevance_shares(spectrum: np.ndarray, freqs: np.ndarray, ch_names, *, channels=None, bands=None) -> dict:
+    """Share of positive relevance on the planted channels, band and both, with uniform shares.
+
+    ``spectrum (n, ch, n_bins)`` (or ``(ch, n_bins)``). The uniform share is what a map spread
+    evenly would put there (fraction of channels, of bins, of channel x bin cells).
+    """
+    channels = PLANTED_CHANNELS if channels is None else channels
+    bands = PLANTED_BANDS if bands is None else bands
+    P = np.clip(np.asarray(spectrum, float), 0, None)
+    P = P[None] if P.ndim == 2 else P
+    ch_mask = np.isin(np.asarray(ch_names), channels)
+    f_mask = np.zeros(len(freqs), bool)
+    for lo, hi in bands:
+        f_mask |= (freqs >= lo) & (freqs <= hi)
+    tot = P.sum((1, 2)) + 1e-20
+    on_ch = P[:, ch_mask].sum((1, 2)) / tot
+    on_f = P[:, :, f_mask].sum((1, 2)) / tot
+    on_both = P[:, ch_mask][:, :, f_mask].sum((1, 2)) / tot
+    return dict(channel_share=float(on_ch.mean()), channel_uniform=float(ch_mask.mean()),
+                band_share=float(on_f.mean()), band_uniform=float(f_mask.mean()),
+                joint_share=float(on_both.mean()), joint_uniform=float(ch_mask.mean() * f_mask.mean()))
+
+
+def cluster_summary(clusters: pd.DataFrame, table: dict, n_folds: int, freqs_hz=None) -> pd.DataFrame:
+    """One row per cluster: filters, models (subjects) it recurs in, coverage, relevance, shares.
+
+    ``coverage`` = models with a filter in the cluster / all models; ``channel_share`` and
+    ``band_share`` are the cluster's mean spatial / spectral pattern's positive share on the
+    planted channels / bands.
+    """
+    ch = np.asarray(table["ch_names"])
+    ch_mask = np.isin(ch, PLANTED_CHANNELS)
+    hz = table["hz"]
+    f_mask = np.zeros(len(hz), bool)
+    for lo, hi in PLANTED_BANDS:
+        f_mask |= (hz >= lo) & (hz <= hi)
+    rows = []
+    for c in sorted(clusters["cluster"].unique()):
+        sel = (clusters["cluster"] == c).to_numpy()
+        sp = np.clip(table["spatial"][sel].mean(0), 0, None)
+        spc = np.clip(table["spectral"][sel].mean(0), 0, None)
+        k = clusters.loc[sel, "test_subject"].nunique()
+        rows.append(dict(cluster=int(c), n_filters=int(sel.sum()), n_models=int(clusters.loc[sel, "fold"].nunique()),
+                         subjects=sorted(clusters.loc[sel, "test_subject"].unique().tolist()),
+                         coverage=float(clusters.loc[sel, "fold"].nunique() / max(n_folds, 1)),
+                         n_subjects=int(k), mean_share=float(clusters.loc[sel, "share"].mean()),
+                         total_share=float(clusters.loc[sel, "share"].sum() / max(n_folds, 1)),
+                         channel_share=float(sp[ch_mask].sum() / (sp.sum() + 1e-12)),
+                         band_share=float(spc[f_mask].sum() / (spc.sum() + 1e-12))))
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- notebook helpers
+def load_data(dataset: str, data_dir: str = "", *, config: CRPConfig | None = None, seed: int = 0):
+    """Simulated ``"eegbci"`` data (``dataset="sim"``) or the real EEGBCI recordings (subject 1).
+
+    Simulation sizes come from ``config`` (subjects, trials, difficulty).
+    """
+    cfg = config or CRPConfig()
+    if dataset == "sim":
+        from eegnb.data import simulate
+
+        return simulate("eegbci", n_subjects=cfg.n_subjects, seed=seed, n_trials=cfg.n_trials,
+                        difficulty=cfg.difficulty)
+    if dataset != "eegbci":
+        raise ValueError(f"the CRP notebooks run on dataset='sim' or 'eegbci', got {dataset!r}")
+    from eegnb.data import load
+
+    return load("eegbci", data_dir, subjects=[1])
+
+
+def example_concepts(result: CRPResult, fold: int = 0, k: int = 3) -> dict:
+    """Concept heatmaps of the explained sample of ``fold`` with the largest explained logit
+    relevance: ``sample`` (dataset index), ``position``, ``total (ch, t)``, ``filters (k,)`` (its most
+    relevant), ``per_filter (k, ch, t)``, ``relevance (F,)``, ``y``, ``pred``."""
+    fc, model = result.concepts[fold], result.models[fold].cpu().eval()
+    i = int(np.argmax(fc.filter_relevance.sum(1)))
+    rel = fc.filter_relevance[i]
+    filters = np.argsort(-rel)[:k]
+    H = crp_explain.concept_heatmaps(model, result.data.X[fc.index[[i]]], filters, fc.pred[[i]],
+                                     rule=result.config.rule)[0]
+    return dict(sample=int(fc.index[i]), position=i, total=fc.heatmap[i], filters=filters, per_filter=H,
+                relevance=rel, y=int(fc.y[i]), pred=int(fc.pred[i]))
+
+
+def reference_samples(result: CRPResult, fold: int = 0, n_filters: int = 4, n_ref: int = 4):
+    """Relevance maximisation over ``fold``'s test set for its ``n_filters`` most relevant filters
+    (mean absolute filter relevance); indices are returned as dataset indices."""
+    fc, sp, model = result.concepts[fold], result.splits[fold], result.models[fold].cpu().eval()
+    filters = np.argsort(-np.abs(fc.filter_relevance).mean(0))[:n_filters]
+    ref = crp_explain.relevance_maximization(model, result.data.X[sp.test], None, n_ref=n_ref, filters=filters,
+                                             rule=result.config.rule)
+    ref.indices = np.asarray(sp.test)[ref.indices]
+    return filters, ref
+
+
+def concept_sum_error(result: CRPResult) -> float:
+    """Largest relative deviation, over folds, between the sum of the per-filter frequency
+    relevance and the unconditioned time-domain heatmap's total (CRP + DFT-LRP conservation)."""
+    errs = []
+    for fc in result.concepts:
+        a, b = fc.spectra.sum((1, 2, 3)), fc.heatmap.sum((1, 2))
+        errs.append(np.max(np.abs(a - b)) / (np.abs(b).max() + 1e-12))
+    return float(max(errs))
+
+
+# --------------------------------------------------------------------------- summaries for the figures
+def class_spectra(result: CRPResult, channels=None) -> dict[str, np.ndarray]:
+    """Per explained (predicted) class, each model's mean relevance spectrum ``(n_models, n_bins)``.
+
+    Summed over ``channels`` (default all channels).
+    """
+    ch = np.ones(len(result.data.ch_names), bool) if channels is None else np.isin(result.data.ch_names, channels)
+    out = {}
+    for c, name in enumerate(result.data.class_names):
+        rows = [fc.spectrum[fc.pred == c][:, ch].sum(1).mean(0) for fc in result.concepts if (fc.pred == c).any()]
+        if rows:
+            out[name] = np.stack(rows)
+    return out
+
+
+def class_band_topographies(result: CRPResult) -> np.ndarray:
+    """``(n_classes, ch, n_bands)``: mean over models of the band relevance of samples explained
+    for each class (sum over a model's filters = its unconditioned DFT-LRP map)."""
+    meta, bt = result.filters["meta"], result.filters["band_topo_class"]  # (N, C, ch, B)
+    per_model = [bt[(meta["fold"] == f).to_numpy()].sum(0) for f in sorted(meta["fold"].unique())]
+    return np.mean(per_model, axis=0)
+
+
+def cluster_band_topographies(result: CRPResult, include_noise: bool = False) -> tuple[list[int], np.ndarray]:
+    """Cluster ids and ``(n_clusters, ch, n_bands)``: the mean band relevance of each cluster's filters."""
+    labs = [c for c in sorted(result.clusters["cluster"].unique()) if include_noise or c >= 0]
+    topo = np.stack([result.filters["band_topo"][(result.clusters["cluster"] == c).to_numpy()].mean(0) for c in labs]) \
+        if labs else np.zeros((0,) + result.filters["band_topo"].shape[1:])
+    return labs, topo
+
+
+def time_frequency(result: CRPResult, fold: int = 0, *, window_s: float = 0.5, hop_s: float = 0.25) -> dict:
+    """Short-time DFT-LRP of one model on its explained samples, summed over the left (C3) and the
+    right (C4) planted neighbourhood, per explained class: ``{"<class> | C3 area": (frames, bins), ...}``,
+    plus ``"times"`` (s after the cue) and ``"freqs"`` (Hz)."""
+    from eegnb.explain.dft_lrp import DFTLRP
+
+    fc, model = result.concepts[fold], result.models[fold].cpu().eval()
+    d = DFTLRP(model, result.data.sfreq, rule=result.config.rule, window_s=window_s, hop_s=hop_s)
+    TF = d.time_frequency(result.data.X[fc.index], fc.pred)
+    times, freqs = d.tf_axes(result.data.n_times)
+    names = np.asarray(result.data.ch_names)
+    areas = {"C3 area": PLANTED_CHANNELS[:5], "C4 area": PLANTED_CHANNELS[5:]}
+    out = {}
+    for c, cname in enumerate(result.data.class_names):
+        for area, chans in areas.items():
+            sel = fc.pred == c
+            if sel.any():
+                out[f"{cname} | {area}"] = TF[sel][:, np.isin(names, chans)].sum(1).mean(0)
+    out["times"], out["freqs"] = times + result.config.tmin, freqs
+    return out
+
+
+# --------------------------------------------------------------------------- ICA
+def _ica_sources(ica, X_volts: np.ndarray) -> np.ndarray:
+    """Sources ``(n, k, t)`` of epochs ``X_volts (n, ch, t)`` by the fitted ICA's matrices.
+
+    The same spatial transform as ``ica.get_sources``, applied to arrays at any sampling rate.
+    """
+    k = ica.n_components_
+    Xw = X_volts / ica.pre_whitener_[None] - ica.pca_mean_[None, :, None]  # as ICA._transform
+    W = ica.unmixing_matrix_ @ ica.pca_components_[:k]
+    return np.einsum("kc,nct->nkt", W, Xw)
+
+
+def ica_relevance(raw, data, index, heatmap: np.ndarray, *, subject: int, n_components: int = 15, seed: int = 0,
+                  label: bool = True, epsilon: float = 1e-6):
+    """ICA of one subject's epochs and the relevance of each component.
+
+    ``raw``: the EEGData given to :func:`prepare`; ``data``: its prepared (standardised)
+    version; ``index``: the explained samples; ``heatmap (n, ch, t)``: their time-domain
+    relevance. ICA (``mne.preprocessing.ICA``, Picard in its extended-infomax mode, ``n_components``) is fitted on
+    the subject's epochs prepared the same way but at the original rate and unit (ICLabel needs
+    at least 100 Hz). The model input is ``x = sum_k c_k + rest`` with ``c_k`` the contribution
+    of component ``k`` (its mixing column times its source, scaled like the model input); LRP-0
+    through this virtual layer gives ``R_k = sum c_k / x * R`` (and ``R_rest``), which sums to
+    the relevance of the map. Components are labelled with ICLabel
+    (``mne_icalabel.label_components``) when ``label``.
+
+    Returns ``(ica, epochs, table)``: the fitted ICA, the epochs it was fitted on, and one row
+    per component (``component``, ``relevance`` mean signed relevance, ``abs_share`` mean share
+    of absolute relevance, ``label``, ``proba``) plus a ``rest`` row.
+    """
+    import warnings
+
+    import mne
+
+    pp = data.info["preprocessing"]
+    sel_raw = np.flatnonzero(raw.subject == subject)
+    full = prepare(raw[sel_raw], sfreq=raw.sfreq, tmin=pp["tmin"], tmax=pp["tmax"], car=pp["car"], standardize=False)
+    full.info["unit"] = raw.info.get("unit", "uV")
+    epochs = full.to_epochs()
+    with mne.utils.use_log_level("error"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # Picard with ortho=False, extended=True converges to the extended-infomax solution
+        # ICLabel was trained on, much faster than MNE's infomax (mne-icalabel's advice)
+        ica = mne.preprocessing.ICA(n_components=n_components, method="picard",
+                                    fit_params=dict(ortho=False, extended=True), random_state=seed, max_iter="auto")
+        ica.fit(epochs)
+    to_v = 1e-6 if full.info["unit"] in ("uV", "µV") else 1.0
+    mu, sd = data.info["standardize"][int(subject)]
+    x = data.X[np.asarray(index)]  # (n, ch, t): model input (standardised)
+    x_volts = (x * sd[None, :, None] + mu[None, :, None]) * to_v
+    src = _ica_sources(ica, x_volts)
+    k = ica.n_components_
+    A = (ica.pca_components_[:k].T @ ica.mixing_matrix_) * ica.pre_whitener_  # (ch, k): volts per source unit
+    contrib = np.einsum("ck,nkt->nckt", A / (to_v * sd[:, None]), src)  # (n, ch, k, t) in model-input units
+    z = x + epsilon * np.where(x >= 0, 1.0, -1.0)
+    ratio = heatmap / z
+    R = np.einsum("nckt,nct->nk", contrib, ratio)
+    R_rest = heatmap.sum((1, 2)) - R.sum(1)
+    tot_abs = np.abs(R).sum(1) + np.abs(R_rest) + 1e-20
+    table = pd.DataFrame(dict(component=[f"IC{j:02d}" for j in range(k)], relevance=R.mean(0),
+                              abs_share=(np.abs(R) / tot_abs[:, None]).mean(0)))
+    table.loc[len(table)] = dict(component="rest", relevance=R_rest.mean(), abs_share=(np.abs(R_rest) / tot_abs).mean())
+    if label:
+        from mne_icalabel import label_components
+
+        with mne.utils.use_log_level("error"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # no 1-100 Hz band-pass: ICLabel warns, labels stay usable
+            lab = label_components(epochs, ica, method="iclabel")
+        table["label"] = list(lab["labels"]) + ["residual"]
+        table["proba"] = list(np.round(lab["y_pred_proba"], 3)) + [np.nan]
+    return ica, epochs, table
+
+
+# --------------------------------------------------------------------------- run
+@dataclass
+class CRPResult:
+    """Everything the two notebooks show. See :func:`run`."""
+
+    config: CRPConfig
+    data: object
+    splits: list
+    models: list
+    folds_table: pd.DataFrame
+    concepts: list
+    filters: dict
+    clusters: pd.DataFrame
+    cluster_table: pd.DataFrame
+    shares: pd.DataFrame
+
+    @property
+    def freqs(self) -> np.ndarray:
+        return self.concepts[0].freqs
+
+
+def run(data, *, config: CRPConfig | None = None, seed: int = 0, device=None, cache_dir=None,
+        progress: bool = True) -> CRPResult:
+    """Prepare ``data``, train the folds, CRP every model, describe and cluster the filters.
+
+    ``data``: raw ``EEGData`` (simulated ``"eegbci"`` layout or the real EEGBCI loader's).
+    Cached pieces: trained models (eegnb.train) and per-fold CRP (:func:`explain_fold`).
+    ``shares``: per fold, the positive relevance share on planted channels / bands / both and
+    the uniform shares (:func:`relevance_shares`).
+    """
+    cfg = config or CRPConfig()
+    prepared = prepare(data, sfreq=cfg.sfreq, tmin=cfg.tmin, tmax=cfg.tmax)
+    splits = make_splits(prepared, seed=seed, max_folds=cfg.max_folds)
+    models, folds_table = train_folds(prepared, splits, seed=seed, device=device, cache_dir=cache_dir,
+                                      model_kw=cfg.model_kw, fit_kw=cfg.fit_kw, progress=progress)
+    concepts = []
+    for m, sp in zip(tqdm(models, desc="CRP per fold", disable=not progress), splits):
+        concepts.append(explain_fold(m.cpu().eval(), prepared, sp.test, rule=cfg.rule, n_explain=cfg.n_explain,
+                                     seed=seed, cache_dir=cache_dir))
+    filters = filter_table(concepts, folds_table, prepared.ch_names, spectral_max_hz=cfg.spectral_max_hz,
+                           class_names=prepared.class_names)
+    clusters = cached(cache_dir, "crp", ("clusters", fingerprint(filters["descriptors"]), seed, cfg.min_cluster_size),
+                      lambda: cluster_filters(filters, seed=seed, min_cluster_size=cfg.min_cluster_size))
+    ctable = cluster_summary(clusters, filters, len(models))
+    shares = pd.DataFrame([dict(fold=i, test_subject=int(r["test_subject"]),
+                                **relevance_shares(fc.spectrum, fc.freqs, prepared.ch_names))
+                           for i, (fc, (_, r)) in enumerate(zip(concepts, folds_table.iterrows()))])
+    return CRPResult(cfg, prepared, splits, models, folds_table, concepts, filters, clusters, ctable, shares)
+
+
+def ica_all_folds(raw, result: CRPResult, *, n_components: int | None = None, max_folds: int | None = None,
+                  seed: int = 0, cache_dir=None):
+    """:func:`ica_relevance` for each fold's held-out subject (within-subject runs: each fold's
+    test samples of the one subject). Returns ``(icas, tables)``; each table gains ``fold``
+    and ``test_subject``. Cached (the ICA objects are re-fitted only when missing)."""
+    n_components = n_components or result.config.ica_components
+    icas, tables = [], []
+    for i, (fc, (_, row)) in enumerate(zip(result.concepts, result.folds_table.iterrows())):
+        if max_folds is not None and i >= max_folds:
+            break
+        s = int(row["test_subject"])
+        key = ("ica", fingerprint(fc.heatmap), fc.index.tolist(), s, n_components, seed, raw.fingerprint(), "v1")
+        ica, tab = cached(cache_dir, "crp", key, lambda fc=fc, s=s: ica_relevance(raw, result.data, fc.index, fc.heatmap,
+                                                                     subject=s, n_components=n_components,
+                                                                     seed=seed)[0::2])
+        tab = tab.assign(fold=i, test_subject=s)
+        icas.append(ica)
+        tables.append(tab)
+    return icas, tables

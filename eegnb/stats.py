@@ -1,0 +1,195 @@
+"""Clinical statistics of explanations: OLS of a relevance share on covariates, with FDR.
+
+Paper 4 (Ellis et al., "A Gradient-based Approach for Explaining Multimodal Deep Learning
+Classifiers", Sec. II-E) regresses, for every correctly classified sleep stage and every
+modality, the per-sample percentage of absolute LRP relevance on age, sex and medication with
+ordinary least squares, and corrects the p-values for multiple comparisons with the
+Benjamini-Hochberg false discovery rate (alpha = 0.05). Walked through in
+``notebooks/41_lrp_sleep_statistics``.
+
+Everything statistical is statsmodels (``sm.OLS``, ``multipletests``); this module only encodes
+covariates, loops over groups and returns a tidy table.
+
+Coding of the covariates (so that the sign of a coefficient reads as in the paper's Fig. 4):
+``sex`` 0 = female, 1 = male (positive: more relevance in men); ``medication`` 0 = placebo,
+1 = temazepam / any drug (positive: more relevance after the drug); ``age`` in years
+(positive: more relevance with age). Numeric columns are used as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from statsmodels.stats.multitest import multipletests
+
+COVARIATES = ("age", "sex", "medication")
+
+# Reference (coded 0) and other (coded 1) levels of the categorical covariates.
+_LEVELS = {
+    "sex": ({"f", "female", "woman", "w"}, {"m", "male", "man"}),
+    "medication": ({"placebo", "none", "no", "false", "0"}, None),
+}
+
+TABLE_COLUMNS = ("coef", "se", "t", "p", "ci_low", "ci_high", "n", "p_fdr", "significant")
+
+
+def encode_covariates(df: pd.DataFrame, covariates: Sequence[str] = COVARIATES) -> pd.DataFrame:
+    """Numeric design columns for ``covariates`` of ``df`` (one row per sample).
+
+    ``sex``: female -> 0, male -> 1. ``medication``: placebo -> 0, anything else (e.g.
+    ``"temazepam"``) -> 1. Booleans become 0/1; numeric columns pass through.
+    Raises ValueError for a missing column or an unknown category.
+    """
+    out = {}
+    for c in covariates:
+        if c not in df.columns:
+            raise ValueError(f"covariate {c!r} not in the table; columns are {list(df.columns)}")
+        col = df[c]
+        if pd.api.types.is_bool_dtype(col):
+            out[c] = col.astype(float)
+        elif pd.api.types.is_numeric_dtype(col):
+            out[c] = col.astype(float)
+        elif c in _LEVELS:
+            ref, alt = _LEVELS[c]
+            low = col.astype(str).str.strip().str.lower()
+            is_ref = low.isin(ref)
+            if alt is not None:
+                bad = ~(is_ref | low.isin(alt))
+                if bad.any():
+                    raise ValueError(
+                        f"unknown {c} values {sorted(col[bad].astype(str).unique())}; expected one of {sorted(ref | alt)}"
+                    )
+            out[c] = (~is_ref).astype(float)
+        else:
+            raise ValueError(
+                f"covariate {c!r} is not numeric and has no known coding; encode it as numbers first"
+            )
+    return pd.DataFrame(out, index=df.index)
+
+
+def ols(
+    y: np.ndarray | pd.Series,
+    covariates: pd.DataFrame,
+    *,
+    cluster: np.ndarray | pd.Series | None = None,
+) -> pd.DataFrame:
+    """OLS of ``y (n,)`` on ``covariates (n, k)`` plus an intercept (``statsmodels.OLS``).
+
+    ``cluster``: optional group labels ``(n,)`` (e.g. subject) for cluster-robust standard
+    errors, since epochs of one night share that night's covariates (the paper uses the plain
+    OLS errors, the default). Returns one row per covariate (intercept dropped) with ``coef``,
+    ``se``, ``t``, ``p``, ``ci_low``, ``ci_high``, ``n``.
+    """
+    y = np.asarray(y, dtype=float)
+    X = covariates.astype(float)
+    if len(y) != len(X):
+        raise ValueError(f"y has {len(y)} rows but covariates have {len(X)}")
+    design = sm.add_constant(X.to_numpy(), has_constant="add")
+    model = sm.OLS(y, design)
+    if cluster is not None:
+        res = model.fit(
+            cov_type="cluster", cov_kwds={"groups": pd.factorize(np.asarray(cluster))[0]}
+        )
+    else:
+        res = model.fit()
+    ci = np.asarray(res.conf_int())
+    return pd.DataFrame(
+        {
+            "coef": res.params[1:],
+            "se": res.bse[1:],
+            "t": res.tvalues[1:],
+            "p": res.pvalues[1:],
+            "ci_low": ci[1:, 0],
+            "ci_high": ci[1:, 1],
+            "n": int(res.nobs),
+        },
+        index=pd.Index(list(X.columns), name="covariate"),
+    )
+
+
+def fdr(pvalues, alpha: float = 0.05, method: str = "fdr_bh") -> tuple[np.ndarray, np.ndarray]:
+    """Benjamini-Hochberg (``method="fdr_bh"``) corrected p-values over all finite entries.
+
+    Returns ``(reject, p_adjusted)`` with the input's shape; NaN p-values stay NaN and are
+    never rejected. A thin wrapper over ``statsmodels.stats.multitest.multipletests``.
+    """
+    p = np.asarray(pvalues, dtype=float)
+    reject = np.zeros(p.shape, dtype=bool)
+    p_adj = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        r, pa, _, _ = multipletests(p[ok], alpha=alpha, method=method)
+        reject[ok], p_adj[ok] = r, pa
+    return reject, p_adj
+
+
+def regress_groups(
+    df: pd.DataFrame,
+    response: str = "share",
+    *,
+    by: Sequence[str] = ("stage", "modality"),
+    covariates: Sequence[str] = COVARIATES,
+    alpha: float = 0.05,
+    fdr_by: Sequence[str] | None = None,
+    cluster: str | None = None,
+    min_n: int | None = None,
+) -> pd.DataFrame:
+    """One OLS of ``response`` on ``covariates`` per group of ``by``; FDR over the tests.
+
+    df: one row per sample and group, e.g. columns ``stage``, ``modality``, ``share`` (in %),
+        ``age``, ``sex``, ``medication`` (see :func:`encode_covariates` for the coding).
+    fdr_by: columns within which to correct (default: one correction over every coefficient
+        of every group, as the paper corrects all its tests together).
+    cluster: column of cluster labels for cluster-robust errors (default plain OLS).
+    min_n: skip groups with fewer rows (default: number of covariates + 2); a group where a
+        covariate does not vary is also skipped (its coefficient is not identifiable).
+
+    Returns a tidy table, one row per group x covariate: the ``by`` columns, ``covariate``,
+    ``coef``, ``se``, ``t``, ``p``, ``ci_low``, ``ci_high``, ``n``, ``p_fdr``, ``significant``
+    (``p_fdr < alpha``).
+    """
+    by = list(by)
+    covariates = list(covariates)
+    for c in by + [response]:
+        if c not in df.columns:
+            raise ValueError(f"column {c!r} not in the table; columns are {list(df.columns)}")
+    min_n = len(covariates) + 2 if min_n is None else min_n
+    design = encode_covariates(df, covariates)
+    rows = []
+    for key, g in df.groupby(by, sort=True, observed=True):
+        key = key if isinstance(key, tuple) else (key,)
+        Xg = design.loc[g.index]
+        yg = g[response].to_numpy(float)
+        ok = np.isfinite(yg) & np.isfinite(Xg.to_numpy()).all(1)
+        Xg, yg = Xg[ok], yg[ok]
+        if len(yg) < min_n or (Xg.std(ddof=0) == 0).any():
+            continue
+        tab = ols(yg, Xg, cluster=g[cluster].to_numpy()[ok] if cluster else None).reset_index()
+        for col, val in zip(by, key):
+            tab[col] = val
+        rows.append(tab)
+    cols = by + ["covariate"] + list(TABLE_COLUMNS)
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(rows, ignore_index=True)
+    if fdr_by:
+        out["p_fdr"] = np.nan
+        out["significant"] = False
+        for _, g in out.groupby(list(fdr_by), sort=False):
+            rej, pa = fdr(g["p"].to_numpy(), alpha=alpha)
+            out.loc[g.index, "p_fdr"] = pa
+            out.loc[g.index, "significant"] = rej
+    else:
+        rej, pa = fdr(out["p"].to_numpy(), alpha=alpha)
+        out["p_fdr"], out["significant"] = pa, rej
+    out["significant"] = out["significant"].astype(bool)
+    return out[cols]
+
+
+def significance_stars(p_fdr) -> np.ndarray:
+    """Paper Fig. 4 marks: ``""`` for p >= 0.01 (incl. NaN), ``"*"`` for p < 0.01, ``"**"`` for p < 0.001."""
+    p = np.asarray(p_fdr, dtype=float)
+    return np.where(p < 0.001, "**", np.where(p < 0.01, "*", ""))

@@ -1,0 +1,111 @@
+"""CRP on EEGNet filters (eegnb.explain.crp), and the CRP notebooks in quick mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from eegnb.explain import crp, lrp
+from eegnb.models import build
+
+SFREQ, N_CH, N_T = 160.0, 6, 320
+
+
+@pytest.fixture(scope="module")
+def model():
+    m = build("eegnet", N_CH, N_T, 2, sfreq=SFREQ, seed=1, F1=4, D=2, F2=6).eval()
+    g = torch.Generator().manual_seed(1)
+    for mod in m.modules():
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            mod.running_var.copy_(torch.rand(mod.num_features, generator=g) + 0.5)
+            mod.running_mean.copy_(torch.randn(mod.num_features, generator=g) * 0.1)
+            mod.bias.data.copy_(torch.randn(mod.num_features, generator=g) * 0.1)
+    return m
+
+
+@pytest.fixture(scope="module")
+def X():
+    return torch.randn(5, N_CH, N_T, generator=torch.Generator().manual_seed(2)) * 5
+
+
+def test_concept_layer(model):
+    assert crp.concept_layer(model) == "net.conv_separable_point"
+    with pytest.raises(ValueError, match="no layer"):
+        crp.concept_heatmaps(model, torch.zeros(1, N_CH, N_T), layer="nope")
+
+
+@pytest.mark.parametrize("rule", ["epsilon_plus", "epsilon"])
+def test_filter_heatmaps_sum_to_unconditioned(model, X, rule):
+    cr = crp.filter_relevance(model, X, rule=rule)
+    H = crp.concept_heatmaps(model, X, rule=rule)
+    assert H.shape == (5, 6, N_CH, N_T)  # channel x time kept, not summed over electrodes
+    assert cr.heatmap.shape == (5, N_CH, N_T) and cr.filter_relevance.shape == (5, 6)
+    np.testing.assert_allclose(H.sum(1), cr.heatmap, rtol=1e-3, atol=1e-5 * np.abs(cr.heatmap).max())
+    # the unconditioned heatmap is the plain LRP map of the same composite
+    ref = lrp.lrp_relevance(model, X, cr.target, lrp.make_composite(rule, model=model))
+    np.testing.assert_allclose(cr.heatmap, ref, rtol=1e-3, atol=1e-5 * np.abs(ref).max())
+    # filters differ: conditional maps are not copies of one another
+    assert np.abs(H[:, 0] - H[:, 1]).max() > 1e-3 * np.abs(H).max()
+
+
+def test_filter_relevance_is_class_conditional(model, X):
+    r0 = crp.filter_relevance(model, X, 0).filter_relevance
+    r1 = crp.filter_relevance(model, X, 1).filter_relevance
+    assert not np.allclose(r0, r1)
+
+
+def test_concept_spectra_conserve_heatmaps(model, X):
+    S, H = crp.concept_spectra(model, X[:2], filters=[0, 3], rule="epsilon", return_heatmaps=True)
+    assert S.shape == (2, 2, N_CH, N_T // 2 + 1) and H.shape == (2, 2, N_CH, N_T)
+    np.testing.assert_allclose(S.sum(-1), H.sum(-1), rtol=1e-3, atol=1e-6)
+    H2 = crp.concept_heatmaps(model, X[:2], filters=[0, 3], rule="epsilon")
+    np.testing.assert_allclose(H, H2, rtol=1e-3, atol=1e-6)
+
+
+def test_relevance_maximization_picks_most_relevant_samples(model, X):
+    ref = crp.relevance_maximization(model, X, n_ref=3, filters=[0, 2, 5])
+    assert ref.indices.shape == (3, 3) and ref.relevance.shape == (3, 3)
+    fr = crp.filter_relevance(model, X).filter_relevance
+    normed = fr / (np.abs(fr).sum(1, keepdims=True) + 1e-10)
+    for j, f in enumerate([0, 2, 5]):
+        np.testing.assert_array_equal(ref.indices[:, j], np.argsort(-normed[:, f])[:3])
+        np.testing.assert_allclose(ref.relevance[:, j], normed[ref.indices[:, j], f], rtol=1e-3, atol=1e-6)
+        assert ref.heatmaps[f].shape == (3, N_CH, N_T)
+
+
+def test_relevance_shares_and_prepare():
+    from eegnb.data import EEGData
+    from eegnb.experiments import crp as paper3
+
+    ch = ["C3", "C4", "Fz", "Pz"]
+    freqs = np.arange(0, 41.0)
+    spec = np.zeros((2, 4, len(freqs)))
+    spec[:, 0, 10] = 1.0  # all positive relevance on C3 at 10 Hz
+    spec[:, 2, 2] = -5.0  # negative relevance does not count
+    sh = paper3.relevance_shares(spec, freqs, ch)
+    assert sh["channel_share"] == pytest.approx(1.0) and sh["band_share"] == pytest.approx(1.0)
+    assert sh["channel_uniform"] == pytest.approx(0.5) and 0 < sh["band_uniform"] < 1
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, 4, 640)).astype(np.float32) * 20
+    raw = EEGData(X=X, y=np.array([0, 1] * 3), subject=np.array([1, 1, 1, 2, 2, 2]), sfreq=160.0, ch_names=ch)
+    p = paper3.prepare(raw, sfreq=80.0, tmin=0.5, tmax=3.5)
+    assert p.X.shape == (6, 4, 240) and p.sfreq == 80.0
+    for s in (1, 2):  # standardised per subject and channel
+        np.testing.assert_allclose(p.X[p.subject == s].std((0, 2)), 1.0, rtol=1e-3)
+    with pytest.raises(ValueError, match="outside"):
+        paper3.prepare(raw, tmin=3.0, tmax=5.0)
+
+
+@pytest.mark.notebook
+def test_notebook_30_crp_concepts(run_notebook):
+    rec = run_notebook("30_crp_concepts")
+    assert len(rec["acc_per_fold"]) == 2
+    assert rec["mean_acc"] > 0.7  # the planted ERD is learnable across subjects
+    assert rec["concept_sum_error"] < 1e-3  # per-filter CRP maps add up to the LRP map
+    assert rec["n_clusters"] >= 1 and rec["n_filters"] == 32
+    assert all(0 < c <= 1 for c in rec["cluster_coverage"].values())
+    # every cluster's relevance sits mostly on the planted channels and bands (uniform: 0.16, 0.37)
+    assert np.mean(list(rec["cluster_channel_share"].values())) > 0.4
+    assert np.mean(list(rec["cluster_band_share"].values())) > 0.6
