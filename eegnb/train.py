@@ -144,6 +144,17 @@ def _validate_xy(X, y) -> tuple[torch.Tensor, torch.Tensor]:
     return X.float(), y.long()
 
 
+def _check_labels(model: torch.nn.Module, y: torch.Tensor, what: str) -> None:
+    """``y`` must hold class indices ``0 .. model.n_classes - 1`` (any ``>= 0`` if unknown)."""
+    if not len(y):
+        return
+    n_out = getattr(model, "n_classes", None)
+    lo, hi = int(y.min()), int(y.max())
+    if lo < 0 or (n_out is not None and hi >= int(n_out)):
+        want = f"0..{int(n_out) - 1}" if n_out is not None else ">= 0"
+        raise ValueError(f"{what} must hold class indices {want} for this model; got range {lo}..{hi}")
+
+
 def fit(
     model: torch.nn.Module,
     X,
@@ -167,11 +178,18 @@ def fit(
     after ``patience`` epochs without improvement (no validation set: trains all epochs).
     ``class_weight="balanced"`` weights the loss by inverse class frequency.
     Calls ``model.apply_constraints()`` (max-norm) after each optimiser step when present.
+
+    Raises ``ValueError`` when ``X`` is not ``(n, ch, t)`` floating point, ``y`` is not
+    ``(n,)`` integer class indices, or ``y``/``y_val`` hold labels outside
+    ``0 .. model.n_classes - 1``.
     """
     X, y = _validate_xy(X, y)
     has_val = X_val is not None and len(X_val) > 0
     if has_val:
         X_val, y_val = _validate_xy(X_val, y_val)
+    _check_labels(model, y, "y")
+    if has_val:
+        _check_labels(model, y_val, "y_val")
     dev = get_device(device)
     seed_everything(seed)
     model = model.to(dev)

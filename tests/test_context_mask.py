@@ -189,6 +189,33 @@ def test_mse_loss_and_bad_keywords():
         ContextMask(init=1.0)
 
 
+def test_area_switch_and_keyword_validation():
+    # area=True is the paper's a = 0.5 (not a = 1, which would switch every element off)
+    assert ContextMask(area=True).area == 0.5 and ContextMask(area=False).area is None
+    assert ContextMask().area is None  # off by default
+    for bad in (dict(temporal_kernel=0), dict(spatial_kernel=2.5), dict(temporal_kernel=0, context=False)):
+        with pytest.raises(ValueError, match="kernel"):
+            ContextMask(**bad)
+    with pytest.raises(ValueError, match="warmup_epochs"):
+        ContextMask(warmup_epochs=-1)
+    with pytest.raises(ValueError, match="area"):
+        ContextMask(area=1.5)
+    with pytest.raises(ValueError, match="epochs"):
+        ContextMask(epochs=0)
+    with pytest.raises(ValueError, match="lr"):
+        ContextMask(lr=0)
+    with pytest.raises(ValueError, match="parametrization"):
+        ContextMask(parametrization="softplus")
+    with pytest.raises(ValueError, match=r"\(n, ch, t\)"):
+        ContextMask(epochs=2, progress=False).attribute(_tiny_cnn(), torch.zeros(8, 64))
+
+
+def test_paper_defaults():
+    cm = ContextMask()
+    assert (cm.epochs, cm.lr, cm.init, cm.area_weight, cm.warmup_epochs) == (200, 0.1, 0.9, 0.05, 100)
+    assert (cm.temporal_kernel, cm.spatial_kernel, cm.context, cm.loss) == (15, 28, True, "ce")
+
+
 # --------------------------------------------------------------------------- removal games
 def test_scores_selection_and_removal():
     maps = np.zeros((2, 4, 10))
@@ -349,6 +376,19 @@ def test_pairwise_correlation_and_configs():
         q.mask_kw("nope")
     with pytest.raises(ValueError, match="dataset"):
         ctx.load_data(ctx.with_(q, dataset="mnist"), "arousal")
+
+
+def test_paper_scale_config():
+    from eegnb.experiments import context_mask as ctx
+
+    p = ctx.config(False, dataset="deap", data_dir="/x", paper_scale=True)
+    assert p.subjects == 32 and p.mask["epochs"] == 200 and p.area_warmup == 100
+    assert set(p.models) == {"eegnet", "tsception", "deepconvnet"} and set(p.labels) == {"arousal", "valence"}
+    assert p.dataset == "deap" and p.data_dir == "/x" and "data_dir" not in p.key()
+    kw = p.mask_kw("area")
+    assert (kw["area"], kw["area_weight"], kw["warmup_epochs"]) == (0.5, 0.05, 100)
+    ContextMask(**kw)  # a valid configuration
+    assert ctx._matches(p.no_context_on, "tsception", "arousal") and ctx._matches(p.area_on, "eegnet", "valence")
 
 
 def test_mask_maps_cached_by_inputs(tmp_path, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -96,6 +97,95 @@ def test_relevance_shares_and_prepare():
         np.testing.assert_allclose(p.X[p.subject == s].std((0, 2)), 1.0, rtol=1e-3)
     with pytest.raises(ValueError, match="outside"):
         paper3.prepare(raw, tmin=3.0, tmax=5.0)
+
+
+def test_bad_filters_and_n_ref_raise(model, X):
+    for fn in (crp.concept_heatmaps, crp.concept_spectra):
+        with pytest.raises(ValueError, match=r"filters must lie in \[0, 6\)"):
+            fn(model, X[:1], filters=[6])
+    with pytest.raises(ValueError, match="filters must lie"):
+        crp.relevance_maximization(model, X, filters=[-1])
+    with pytest.raises(ValueError, match="n_ref"):
+        crp.relevance_maximization(model, X, n_ref=0)
+
+
+def _fake_concepts():
+    """Two models x three filters with known relevance: filter 0 on C3 at 10 Hz, filter 1 on Fz
+    at 2 Hz, filter 2 on C4 at 20 Hz (explained class 1 only for the second half of samples)."""
+    from eegnb.experiments.crp import FoldConcepts
+
+    ch = ["C3", "C4", "Fz", "Pz"]
+    freqs = np.fft.rfftfreq(160, 1 / 80.0)  # 0..40 Hz in 0.5 Hz bins
+    folds = []
+    for f in range(2):
+        S = np.zeros((4, 3, 4, len(freqs)), np.float32)
+        S[:, 0, 0, np.searchsorted(freqs, 10.0)] = 3.0
+        S[:, 1, 2, np.searchsorted(freqs, 2.0)] = 1.0
+        S[:, 2, 1, np.searchsorted(freqs, 20.0)] = 2.0
+        pred = np.array([0, 0, 1, 1])
+        folds.append(FoldConcepts(np.arange(4) + 4 * f, pred, pred, freqs, S, S.sum(1).sum(-1)[..., None]))
+    table = pd.DataFrame(dict(fold=[0, 1], test_subject=[7, 8]))
+    return folds, table, ch
+
+
+def test_filter_table_descriptors_and_band_topographies():
+    from eegnb.experiments import crp as paper3
+
+    folds, table, ch = _fake_concepts()
+    ft = paper3.filter_table(folds, table, ch, class_names=["left", "right"])
+    meta = ft["meta"]
+    assert len(meta) == 6 and list(meta["test_subject"]) == [7, 7, 7, 8, 8, 8]
+    assert ft["descriptors"].shape == (6, 4 + 40) and ft["spectral"].shape == (6, 40)
+    np.testing.assert_allclose(np.abs(ft["spatial"]).sum(1), 1.0, rtol=1e-6)  # L1-normalised
+    np.testing.assert_allclose(np.abs(ft["spectral"]).sum(1), 1.0, rtol=1e-6)
+    assert ft["spatial"][0].argmax() == 0 and ft["spatial"][2].argmax() == 1  # C3, C4
+    assert ft["hz"][ft["spectral"][0].argmax()] == pytest.approx(10.5)  # the 10-11 Hz bin
+    np.testing.assert_allclose(meta.groupby("fold")["share"].sum(), 1.0)
+    np.testing.assert_allclose(meta["share"][:3], [0.5, 1 / 6, 1 / 3])
+    np.testing.assert_allclose(meta["relevance_left"][:3], [3.0, 1.0, 2.0])
+    # bands: 10 Hz -> alpha, 2 Hz -> delta, 20 Hz -> beta; per class the same here
+    bt = ft["band_topo"]
+    assert bt.shape == (6, 4, 5) and ft["band_names"][int(bt[0, 0].argmax())] == "alpha"
+    assert ft["band_names"][int(bt[1, 2].argmax())] == "delta" and ft["band_names"][int(bt[2, 1].argmax())] == "beta"
+    assert ft["band_topo_class"].shape == (6, 2, 4, 5)
+    np.testing.assert_allclose(ft["band_topo_class"][:, 0], bt)
+
+
+def test_cluster_summary_coverage_and_planted_shares():
+    from eegnb.experiments import crp as paper3
+
+    folds, table, ch = _fake_concepts()
+    ft = paper3.filter_table(folds, table, ch, class_names=["left", "right"])
+    clusters = ft["meta"].assign(cluster=[0, 1, 0, 0, -1, 0])  # C3/C4 mu-beta filters of both models
+    ct = paper3.cluster_summary(clusters, ft, n_folds=2).set_index("cluster")
+    assert ct.loc[0, "n_filters"] == 4 and ct.loc[0, "coverage"] == 1.0 and ct.loc[0, "subjects"] == [7, 8]
+    assert ct.loc[1, "coverage"] == 0.5 and ct.loc[1, "n_subjects"] == 1
+    assert ct.loc[0, "channel_share"] == pytest.approx(1.0) and ct.loc[0, "band_share"] == pytest.approx(1.0)
+    assert ct.loc[1, "channel_share"] == pytest.approx(0.0) and ct.loc[1, "band_share"] == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("subjects,expected", [([7, 8], ["S7", "S8"]), ([1, 1], ["fold 0", "fold 1"])])
+def test_recurrence_plots_name_models_by_subject_or_fold(subjects, expected):
+    """LOSO models are named by their held-out subject; within-subject folds of one subject by fold."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from eegnb.experiments import crp as paper3
+    from eegnb.plots import crp as plots
+
+    folds, table, ch = _fake_concepts()
+    table["test_subject"] = subjects
+    ft = paper3.filter_table(folds, table, ch, class_names=["left", "right"])
+    clusters = ft["meta"].assign(cluster=[0, 1, 0, 0, -1, 0], umap_x=np.arange(6.0), umap_y=np.arange(6.0) ** 2)
+    ct = paper3.cluster_summary(clusters, ft, n_folds=2)
+    fig = plots.plot_cluster_recurrence(clusters, ct)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == expected
+    plt.close(fig)
+    fig = plots.plot_filter_umap(clusters)
+    assert len(fig.axes[1].get_legend().get_texts()) == 2
+    plt.close(fig)
 
 
 @pytest.mark.notebook

@@ -138,3 +138,38 @@ def test_from_epochs_maps_event_codes():
     assert d2.y.tolist() == [0, 0, 1, 1]
     with pytest.raises(ValueError, match="mne.Epochs"):
         EEGData.from_epochs(X)
+
+
+def test_round_trip_keeps_own_montage_and_modalities():
+    """Users' own recordings: custom positions, eog/emg types and rate survive both ways."""
+    import mne
+
+    names = ["C3", "C4", "HEOG", "Chin"]
+    info = mne.create_info(names, 250.0, ["eeg", "eeg", "eog", "emg"])
+    pos = {"C3": [-0.05, 0.0, 0.08], "C4": [0.051, 0.001, 0.079]}  # not the template's
+    mont = mne.channels.make_dig_montage(ch_pos=pos, coord_frame="head")
+    X = np.random.default_rng(2).standard_normal((3, 4, 100)) * 1e-5
+    events = np.array([[0, 0, 1], [100, 0, 2], [200, 0, 1]])
+    ep = mne.EpochsArray(X, info, events=events, event_id={"a": 1, "b": 2}, verbose="error")
+    ep.set_montage(mont, on_missing="ignore", verbose="error")
+    d = EEGData.from_epochs(ep, subject=[4, 4, 5])
+    assert d.ch_types == ["eeg", "eeg", "eog", "emg"] and d.sfreq == 250.0
+    assert d.subjects.tolist() == [4, 5] and d.y.tolist() == [0, 1, 0]
+    np.testing.assert_allclose(d.X, X * 1e6, rtol=1e-6)  # volts -> microvolts
+    back = d[[0, 2]].to_epochs()  # a subset keeps the montage too
+    assert back.ch_names == names and back.info["sfreq"] == 250.0
+    assert back.get_channel_types() == ["eeg", "eeg", "eog", "emg"]
+    got = back.get_montage().get_positions()["ch_pos"]
+    for ch, p in pos.items():
+        np.testing.assert_allclose(got[ch], p, atol=1e-9)
+    np.testing.assert_allclose(back.get_data(), X[[0, 2]], rtol=1e-6)
+
+
+def test_subset_keeps_truth_freq_info_and_classes():
+    d = _toy()
+    d.info["modality_evidence"] = {"a": "eeg"}
+    sub = d.by_subject(3)
+    assert sub.class_names == d.class_names and sub.truth_freq is d.truth_freq
+    assert sub.info["modality_evidence"] == {"a": "eeg"} and sub.info is not d.info
+    empty = d[np.zeros(len(d), bool)]
+    assert len(empty) == 0 and empty.truth.shape == (0, 4, 64) and len(empty.meta) == 0

@@ -100,6 +100,15 @@ def test_registered_bands_and_time_frequency(model):
     assert band_edges(SFREQ).shape == (10, 2)
 
 
+def test_registered_full_spectrum_on_request(model):
+    X = _x(2)
+    S = explain("dft_lrp", model, X, sfreq=SFREQ, spectrum=True)
+    assert S.shape == (2, N_CH, N_T // 2 + 1)
+    np.testing.assert_allclose(S, dft_lrp.DFTLRP(model, SFREQ).spectrum(X), rtol=1e-5, atol=1e-8)
+    with pytest.raises(ValueError, match="spectrum=True"):
+        explain("dft_lrp", model, X, sfreq=SFREQ, spectrum=True, bands={"alpha": (8, 13)})
+
+
 def test_other_rules_run(model):
     X = _x(2)
     for rule in lrp.RULES:

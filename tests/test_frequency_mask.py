@@ -219,6 +219,49 @@ def test_bad_inputs_raise():
         easypeasi_scores(m, np.zeros((2, C, T), np.float32), sfreq=SFREQ, noise_stats="global")
 
 
+def test_more_bad_inputs_raise():
+    m = _tiny_cnn()
+    X, y = _toy_data(4)
+    for bs in (0, -2, 1.5):
+        with pytest.raises(ValueError, match="batch_size"):
+            FrequencyMask(m, SFREQ, lambda_dist=0, batch_size=bs)
+    # the reference must have X's channels and length (else the nearest-centre search fails)
+    ref = (np.zeros((4, C - 1, T), np.float32), np.arange(4))
+    with pytest.raises(ValueError, match="reference"):
+        FrequencyMask(m, SFREQ, reference=ref, epochs=2).fit(X)
+    ref = (np.zeros((4, C, T + 1), np.float32), np.arange(4))
+    with pytest.raises(ValueError, match="reference"):
+        FrequencyMask(m, SFREQ, reference=ref, epochs=2).fit(X)
+    with pytest.raises(ValueError, match="n_bands"):
+        FrequencyMask(m, SFREQ, lambda_dist=0, n_bands=0)
+    with pytest.raises(ValueError, match="bands"):
+        FrequencyMask(m, SFREQ, lambda_dist=0, bands=[(10, 5)])
+    with pytest.raises(ValueError, match="n_repeats"):
+        easypeasi_scores(m, X, sfreq=SFREQ, n_repeats=0)
+    with pytest.raises(ValueError, match="y must"):
+        easypeasi_scores(m, X, sfreq=SFREQ, y=y[:3])
+    # removal game: labels and per-sample maps must match X
+    sal = np.random.default_rng(0).random((4, C, 10))
+    with pytest.raises(ValueError, match="y must"):
+        removal_game(m, X, y[:3], sal, sfreq=SFREQ)
+    with pytest.raises(ValueError, match="one map per sample"):
+        removal_game(m, X, y, sal[:3], sfreq=SFREQ, level="instance")
+    with pytest.raises(ValueError, match="level"):
+        removal_game(m, X, y, sal, sfreq=SFREQ, level="subject")
+
+
+def test_paper_defaults_and_band_edges_retrievable():
+    with pytest.warns(UserWarning):
+        fmk = FrequencyMask(_tiny_cnn(), 200.0)
+    c = fmk.config()
+    assert (c["lambda_dist"], c["lr"], c["epochs"], c["patience"], c["generator"]) == (0.05, 0.01, 300, 10, "two_branch")
+    # 10 equal-width one-sided bands from 0 Hz to Nyquist; explicit bands override
+    np.testing.assert_allclose(fmk.edges, band_edges(200.0, 10))
+    assert fmk.edges[0, 0] == 0 and fmk.edges[-1, 1] == 100 and len(fmk.band_labels) == 10
+    fb = FrequencyMask(_tiny_cnn(), 200.0, bands=[(4, 8), (8, 12)], lambda_dist=0)
+    np.testing.assert_allclose(fb.edges, [[4, 8], [8, 12]])
+
+
 def test_deterministic_given_seed():
     X, _ = _toy_data(4)
     kw = dict(epochs=10, lambda_dist=0.0, seed=3)

@@ -191,6 +191,17 @@ def test_sleep_edf_format_and_demographics(tmp_path):
     assert len(only) == 17 and only.meta["study"].unique().tolist() == ["telemetry"]
 
 
+def test_sleep_edf_stray_wake_after_the_signal(tmp_path):
+    # cassette hypnograms can score a lone wake epoch hours after the night (e.g. SC4092EC);
+    # wake trimming drops it, so the recording loads; without trimming it is a count mismatch
+    stages = ["W"] * 4 + ["1", "2", "2", "3", "W"] + ["?"] * 300 + ["W"]
+    _write_sleep(tmp_path, minutes=10, stages=stages)  # 20 epochs of signal, 310 scored
+    d = load("sleep-edf", tmp_path, trim_wake_min=1.0)
+    assert d.meta["stage"].tolist() == ["W", "W", "N1", "N2", "N2", "N3", "W"]
+    with pytest.raises(ValueError, match="scores 310 epochs.*count mismatch"):
+        load("sleep-edf", tmp_path, trim_wake_min=None)
+
+
 def test_sleep_edf_bad_input(tmp_path):
     with pytest.raises(FileNotFoundError, match="SC4ssNE0-PSG.edf"):
         load("sleep-edf", tmp_path)
@@ -292,3 +303,47 @@ def test_real_sleep_hypnograms():
     # the PSG signals are not shipped: the loader says so instead of inventing data
     with pytest.raises(FileNotFoundError, match="20 hypnograms but no PSG"):
         load("sleep-edf", SHARED / "sleep-edfx")
+
+
+@pytest.mark.realdata
+def test_real_sleep_demographics_and_stage_totals():
+    """The 20 real Sleep-EDF-20 hypnograms: their PSG records' demographics and stage totals."""
+    from eegnb.data import sleep_records
+
+    paths = sorted((SHARED / "sleep-edfx" / "sleep-cassette").glob("*-Hypnogram.edf"))
+    if len(paths) < 20:
+        pytest.skip("../shared/data/sleep-edfx hypnograms not present")
+    rec = sleep_records().set_index("psg")
+    psgs = [p.name[:7] + "0-PSG.edf" for p in paths]  # SC4ssNx-Hypnogram -> SC4ssNE0-PSG
+    assert set(psgs) <= set(rec.index)
+    r = rec.loc[psgs]
+    assert sorted(set(r["subject"])) == list(range(10)) and set(r["night"]) == {1, 2}
+    assert r["age"].between(25, 34).all() and set(r["sex"]) <= {"F", "M"}
+    assert (r["study"] == "cassette").all() and (r["medication"] == "none").all()
+    assert r.loc["SC4001E0-PSG.edf", "age"] == 33  # subject 0: 33-year-old woman
+    assert r.loc["SC4001E0-PSG.edf", "sex"] == "F"
+    # the whole age table spans the cassette study's 25-101 years; telemetry has the drug nights
+    assert rec.loc[rec["study"] == "cassette", "age"].max() > 90
+    assert set(rec.loc[rec["study"] == "telemetry", "medication"]) == {"placebo", "temazepam"}
+    counts = np.zeros(5, int)
+    for p in paths:
+        st = hypnogram_epochs(p)
+        counts += np.bincount(st[st >= 0], minlength=5)
+    sleep = counts[1:] / counts[1:].sum()  # N1, N2, N3, REM shares of scored sleep
+    assert 0.3 < sleep[1] < 0.65 and sleep[1] == sleep.max()  # N2 dominates
+    assert 0.03 < sleep[0] < 0.15 and 0.1 < sleep[2] < 0.3 and 0.1 < sleep[3] < 0.3
+
+
+@pytest.mark.realdata
+def test_real_eegmmidb_runs_and_montage():
+    folder = SHARED / "eegmmidb"
+    if not (folder / "S001" / "S001R04.edf").exists():
+        pytest.skip("../shared/data/eegmmidb not present")
+    d = load("eegbci", folder, subjects=[1])
+    assert d.meta.groupby("run").size().to_dict() == {4: 15, 8: 15, 12: 15}
+    assert d.info["dropped"] == 0 and d.truth is None
+    ep = d.to_epochs()
+    pos = ep.get_montage().get_positions()["ch_pos"]
+    assert pos["C3"][0] < 0 < pos["C4"][0]  # left and right hemisphere
+    # the imagery runs only: the movement-execution or both-fists runs are not read
+    assert set(d.meta["run"]) == {4, 8, 12}

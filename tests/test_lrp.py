@@ -172,3 +172,41 @@ def test_trained_like_model_with_shifts_runs():
     X = _x(3, 16, 256)
     R = explain("lrp_alphabeta", model, X, zero_params="bias")
     np.testing.assert_allclose(lrp.conservation(model, X, R), 1.0, atol=0.02)
+
+
+def test_eegnet_batchnorms_all_merged_by_name():
+    """EEGNet: every BatchNorm is merged into the convolution feeding it (named pairs)."""
+    model = _randomise(build("eegnet", 16, 256, 2, sfreq=128.0, seed=0), zero_shift=False)
+    pairs = lrp.batchnorm_pairs(model)
+    assert sorted(pairs) == [
+        ("net.conv_separable_point", "net.bn_separable"),
+        ("net.conv_spatial", "net.bn_spatial"),
+        ("net.conv_temporal", "net.bn_temporal"),
+    ]
+    # the traced pairing finds the same pairs without the model's own declaration
+    traced = [p for p in lrp.batchnorm_pairs(_NoDeclaredPairs(model)) if p[1].startswith("inner.")]
+    assert sorted(traced) == sorted((f"inner.{a}", f"inner.{b}") for a, b in pairs)
+
+
+class _NoDeclaredPairs(nn.Module):
+    """Wraps a model without exposing ``batchnorm_pairs`` (forces the traced pairing)."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+        self.n_chans, self.n_times = inner.n_chans, inner.n_times
+
+    def forward(self, x):
+        return self.inner(x)
+
+
+@pytest.mark.parametrize("rule,stock", [("epsilon_plus", "EpsilonPlus"), ("epsilon_alpha2_beta1", "EpsilonAlpha2Beta1")])
+def test_composites_match_zennit_stock_composites(rule, stock):
+    """The hand-assembled composites give zennit's own EpsilonPlus / EpsilonAlpha2Beta1 maps."""
+    import zennit.composites
+
+    model = _randomise(build("eegnet", 16, 256, 2, sfreq=128.0, seed=0), zero_shift=False)
+    X = _x(3, 16, 256)
+    ours = lrp.lrp_relevance(model, X, 1, lrp.make_composite(rule, model=model))
+    theirs = lrp.lrp_relevance(model, X, 1, getattr(zennit.composites, stock)(canonizers=lrp.canonizers_for(model)))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-5 * np.abs(theirs).max())

@@ -230,3 +230,52 @@ def test_evidence_contrast_and_pooled_split():
     assert not (parts[0] & parts[1]) and not (parts[0] & parts[2]) and not (parts[1] & parts[2])
     assert set(d.subject[sp.test]) == {1, 2, 3}
     assert 0.15 < len(sp.test) / len(d) < 0.25
+
+
+@pytest.mark.parametrize("layout", list(EXPECTED))
+def test_quick_size_simulates_in_seconds(layout):
+    import time
+
+    simulate(layout, n_subjects=1, seed=0, quick=True)  # imports and montage loaded once
+    t0 = time.perf_counter()
+    d = simulate(layout, n_subjects=3, seed=1, quick=True)
+    # about a second on 2 cores; the bound leaves room for a busy CI machine
+    assert time.perf_counter() - t0 < 30 and len(d) > 0
+
+
+@pytest.mark.parametrize("layout", ["deap", "eegbci"])
+def test_label_dependence_only_on_planted_channels(layout):
+    from eegnb.data.views import evidence_contrast
+
+    # 40 trials per subject: with fewer, DEAP's independently drawn valence labels can
+    # correlate with arousal by chance, and the (also planted) valence alpha leaks into
+    # the arousal contrast of the valence channels
+    d = simulate(layout, n_subjects=3, seed=0, difficulty=0.0, n_trials=40)
+    c = evidence_contrast(d)
+    assert c.loc["planted", "max_abs_d"] > 2.0
+    assert c.loc["other", "max_abs_d"] < 0.6
+    # channels never marked by truth are exactly the "other" channels
+    marked = {d.ch_names[i] for i in np.flatnonzero(d.truth.max(axis=(0, 2)) > 0)}
+    assert marked == set(d.info["planted"]["channels"])
+
+
+def test_truth_freq_matches_planted_bands():
+    d = simulate("seed", n_subjects=1, seed=0, quick=True)
+    f = d.freqs
+    t7 = d.truth_freq[d.ch_names.index("T7")]
+    assert t7[(f >= 16) & (f <= 45)].min() == 1.0 and t7[(f < 15) | (f > 46)].max() == 0.0
+    assert d.truth_freq[d.ch_names.index("OZ")].max() == 0.0
+    assert d.truth_freq[d.ch_names.index("C5")].max() == 0.5  # neighbours at half weight
+
+
+@pytest.mark.notebook
+def test_notebook_02_records(run_notebook):
+    r = run_notebook("02_data")
+    assert max(r["sim_seconds"].values()) < 30  # every layout simulates in seconds at quick size
+    # evidence only where planted: class contrast on the planted channels, little elsewhere
+    d = r["evidence_contrast_max_d"]
+    for layout in ("deap", "seed", "eegbci"):
+        assert d[str((layout, "planted"))] > 2 * d[str((layout, "other"))], layout
+    # quick sweep: sleep-edf at difficulty 0.2 and 0.8; easier means more accurate
+    acc = r["eegnet_acc"]
+    assert acc["sleep-edf@0.2"] > 0.6 and acc["sleep-edf@0.2"] > acc["sleep-edf@0.8"]

@@ -266,6 +266,25 @@ def test_scaled_logits_scale_lrp_maps_without_changing_shares():
     )
 
 
+def test_explain_rule_paper_rules_and_bad_rule():
+    from eegnb.experiments.sleep import RULES, explain_rule
+    from eegnb.models import build
+
+    # the paper's three settings, each rule on every layer (epsilon/alpha-beta composites)
+    assert RULES == {
+        "eps0.01": ("lrp_epsilon", {"epsilon": 0.01}),
+        "eps100": ("lrp_epsilon", {"epsilon": 100.0}),
+        "ab10": ("lrp_alphabeta", {"alpha": 1.0, "beta": 0.0}),
+    }
+    torch.manual_seed(0)
+    net = build("sleepcnn", 3, 3000, 5, sfreq=100).eval()
+    X = np.random.default_rng(1).normal(size=(2, 3, 3000)).astype(np.float32)
+    R = explain_rule(net, X, "eps100")
+    assert R.shape == X.shape and np.isfinite(R).all() and np.abs(R).sum() > 0  # no underflow
+    with pytest.raises(ValueError, match="unknown rule"):
+        explain_rule(net, X, "eps1")
+
+
 def test_zscore_recordings_per_recording_and_global():
     from eegnb.data import EEGData
     from eegnb.experiments.sleep import zscore_recordings

@@ -90,3 +90,105 @@ def test_loso_needs_subjects():
     d = Toy(n_subjects=2)
     with pytest.raises(ValueError, match="LOSO needs"):
         train.loso(d)
+
+
+@pytest.mark.parametrize(
+    "y,msg",
+    [
+        (np.full(8, 2), r"class indices 0\.\.1"),  # label 2 for a 2-class model
+        (np.full(8, -1), "class indices"),
+        (np.full(8, 0.5), "integer class indices"),
+    ],
+)
+def test_fit_bad_labels(y, msg):
+    from eegnb.models import build
+
+    model = build("eegnet", 4, 32, 2, sfreq=32.0, seed=0)
+    with pytest.raises(ValueError, match=msg):
+        train.fit(model, np.zeros((8, 4, 32), np.float32), y, epochs=1, progress=False)
+
+
+def test_fit_same_seed_same_result():
+    from eegnb.models import build
+
+    d = Toy(n_subjects=2)
+    runs = []
+    for _ in range(2):
+        model = build("eegnet", 4, 32, 2, sfreq=32.0, seed=7)
+        torch.manual_seed(123)  # the seed argument, not the global state, decides
+        r = train.fit(model, d.X, d.y, epochs=2, seed=1, progress=False)
+        runs.append((r.history["loss"].to_numpy(), r.model.state_dict()))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    for k, v in runs[0][1].items():
+        assert torch.equal(v, runs[1][1][k]), k
+
+
+def test_train_model_cache_hit_key_and_corrupt_entry(tmp_path, monkeypatch):
+    d = Toy(n_subjects=2)
+    split = train.subject_independent(d)[0]
+    kw = dict(seed=0, cache_dir=tmp_path, progress=False, epochs=2)
+    m1 = train.train_model("eegnet", d, split, **kw)
+    files = sorted((tmp_path / "models").glob("*.pt"))
+    assert len(files) == 1 and files[0].name.startswith("eegnet-")
+    assert not list((tmp_path / "models").glob(".*.tmp"))  # temporary file renamed away
+
+    def no_fit(*a, **k):
+        raise AssertionError("fit called although the model is cached")
+
+    monkeypatch.setattr(train, "fit", no_fit)
+    m2 = train.train_model("eegnet", d, split, **kw)  # loaded from the cache
+    for k, v in m1.state_dict().items():
+        assert torch.equal(v.cpu(), m2.state_dict()[k].cpu()), k
+    assert len(m2.history) == len(m1.history)
+    monkeypatch.undo()
+
+    # another seed is another key; a corrupt entry is retrained and overwritten
+    train.train_model("eegnet", d, split, **{**kw, "seed": 1})
+    assert len(list((tmp_path / "models").glob("*.pt"))) == 2
+    files[0].write_bytes(files[0].read_bytes()[:100])
+    m3 = train.train_model("eegnet", d, split, **kw)
+    for k, v in m1.state_dict().items():
+        assert torch.equal(v.cpu(), m3.state_dict()[k].cpu()), k
+    assert len(files[0].read_bytes()) > 100
+
+
+def test_atomic_write_interrupted_leaves_old_file(tmp_path, monkeypatch):
+    import os
+
+    from eegnb import utils
+
+    path = tmp_path / "sub" / "entry.pt"
+    utils.atomic_torch_save({"a": 1}, path)
+    assert torch.load(path, weights_only=False) == {"a": 1}
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        utils.atomic_torch_save({"a": 2}, path)
+    monkeypatch.undo()
+    assert torch.load(path, weights_only=False) == {"a": 1}  # old entry intact
+    assert sorted(p.name for p in path.parent.iterdir()) == ["entry.pt"]  # no temp left
+
+
+def test_cached_computes_once_and_recovers_from_corrupt_entry(tmp_path):
+    from eegnb.utils import cached, fingerprint
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"x": np.arange(3)}
+
+    a = cached(tmp_path, "kind", {"k": 1}, compute)
+    b = cached(tmp_path, "kind", {"k": 1}, compute)
+    assert len(calls) == 1 and np.array_equal(a["x"], b["x"])
+    cached(tmp_path, "kind", {"k": 2}, compute)
+    assert len(calls) == 2
+    entry = tmp_path / "kind" / f"{fingerprint({'k': 1})}.pkl"
+    entry.write_bytes(entry.read_bytes()[:5])
+    cached(tmp_path, "kind", {"k": 1}, compute)
+    cached(tmp_path, "kind", {"k": 2}, compute)
+    assert len(calls) == 3  # only the truncated entry was recomputed
+    assert cached(None, "kind", {"k": 1}, compute) and len(calls) == 4  # None: no caching

@@ -364,9 +364,15 @@ def load_sleep_edf(data_dir, subjects=None, *, study: str = "both", trim_wake_mi
             data = raw.get_data() * 1e6  # uV
             n_avail = data.shape[1] // n_times
             scored = np.flatnonzero(stages >= 0)
-            if len(scored) and scored[-1] >= n_avail:
+            asleep_all = np.flatnonzero(stages > 0)
+            # Some cassette hypnograms score a stray wake epoch hours after the night; the
+            # wake trimming drops it anyway, so only epochs we would keep must have signal.
+            needed = scored[-1] if len(scored) else -1
+            if trim_wake_min is not None and len(asleep_all):
+                needed = min(needed, asleep_all[-1] + int(round(trim_wake_min * 2)))
+            if needed >= n_avail:
                 raise ValueError(
-                    f"{hyp} scores {scored[-1] + 1} epochs but {psg} holds only {n_avail} "
+                    f"{hyp} scores {needed + 1} epochs but {psg} holds only {n_avail} "
                     "30 s epochs (label/data count mismatch)")
             stages = stages[:n_avail]
             asleep = np.flatnonzero(stages > 0)

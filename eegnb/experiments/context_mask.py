@@ -478,7 +478,14 @@ def headline(res: Results) -> dict:
     return {k: round(v, 4) for k, v in out.items()}
 
 
-def config(quick: bool, *, dataset: str = "sim", data_dir: str = "", seed: int = 0) -> Config:
+def config(
+    quick: bool,
+    *,
+    dataset: str = "sim",
+    data_dir: str = "",
+    seed: int = 0,
+    paper_scale: bool = False,
+) -> Config:
     """The sizes notebooks 10 and 11 use (shared, so their trained models share the cache).
 
     Both: simulated DEAP at difficulty 0, 30 trials x 6 segments per subject (180 segments),
@@ -486,8 +493,24 @@ def config(quick: bool, *, dataset: str = "sim", data_dir: str = "", seed: int =
     quick: 2 subjects, EEGNet, arousal, 8 explained segments, 60 mask epochs (area term from
     epoch 30). default: 3 subjects, the three models, arousal and valence, 12 explained
     segments per model, 100 mask epochs (area term from epoch 50): half the paper's 200/100,
-    to fit the CPU budget. Paper-scale settings are in the notebooks' last cells.
+    to fit the CPU budget. ``paper_scale=True`` (real DEAP, meant for a GPU): 32 subjects,
+    the three models, both labels, every test segment explained, 200 mask epochs with the area
+    term from epoch 100 (the paper's settings).
     """
+    if paper_scale:
+        return Config(
+            dataset=dataset,
+            data_dir=data_dir,
+            seed=seed,
+            subjects=32,
+            labels=("arousal", "valence"),
+            models=("eegnet", "tsception", "deepconvnet"),
+            n_explain=10_000,
+            mask=dict(epochs=200, lr=0.1, init=0.9),
+            area_warmup=100,
+            no_context_on=(("tsception", "arousal"),),
+            area_on=(("*", "*"),),
+        )
     if quick:
         return Config(
             dataset=dataset,

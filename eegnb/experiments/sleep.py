@@ -143,7 +143,10 @@ def explain_rule(
     (with :data:`RELEVANCE_SCALE` applied through :class:`ScaledLogits` where listed)."""
     from eegnb.explain import explain
 
-    method, kw = (RULES if rules is None else rules)[rule]
+    rules = RULES if rules is None else rules
+    if rule not in rules:
+        raise ValueError(f"unknown rule {rule!r}; have {list(rules)}")
+    method, kw = rules[rule]
     scale = RELEVANCE_SCALE.get(rule, 1.0)
     model = ScaledLogits(net, scale) if scale != 1.0 else net
     return explain(method, model, X, device=device, batch_size=batch_size, **kw)

@@ -154,7 +154,8 @@ class ContextMask:
     -------------------------------------
     epochs : Adam steps (200). lr : Adam learning rate (0.1).
     area : fraction ``a`` of mask elements the area limitation pushes to 0; ``None`` (default)
-        switches the limitation off, the paper uses ``a = 0.5`` when it is on.
+        switches the limitation off, the paper uses ``a = 0.5`` when it is on (``area=True``
+        means that paper value, ``area=False`` means ``None``).
     area_weight : its weight ``lambda`` (0.05). warmup_epochs : epochs ``k`` trained on the
         error loss alone before the area term joins (100; 0 gives one-stage training).
     temporal_kernel, spatial_kernel : pooling kernels in samples / channels (15, 28).
@@ -179,6 +180,14 @@ class ContextMask:
     seed: int = 0
 
     def __post_init__(self):
+        if isinstance(self.area, bool):  # area=True: the paper's a = 0.5; False: off
+            self.area = 0.5 if self.area else None
+        for name in ("temporal_kernel", "spatial_kernel"):
+            k = getattr(self, name)
+            if isinstance(k, bool) or int(k) != k or k < 1:
+                raise ValueError(f"{name} must be a positive integer, got {k!r}")
+        if int(self.warmup_epochs) != self.warmup_epochs or self.warmup_epochs < 0:
+            raise ValueError(f"warmup_epochs must be an integer >= 0, got {self.warmup_epochs!r}")
         if int(self.epochs) != self.epochs or self.epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
         if not self.lr > 0:

@@ -102,6 +102,14 @@ def _n_filters(model: nn.Module, layer: str) -> int:
     return int(n)
 
 
+def _filter_list(filters, n_f: int, layer: str) -> list[int]:
+    """``filters`` as a list of ints (default all ``n_f``); ValueError outside ``[0, n_f)``."""
+    filters = list(range(n_f)) if filters is None else [int(f) for f in np.atleast_1d(filters)]
+    if any(f < 0 or f >= n_f for f in filters):
+        raise ValueError(f"filters must lie in [0, {n_f}) for layer {layer!r}, got {filters}")
+    return filters
+
+
 def _inputs(model: nn.Module, X, target) -> tuple[torch.Tensor, torch.Tensor]:
     p = next(model.parameters())
     x = torch.as_tensor(X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X), dtype=torch.float32)
@@ -201,9 +209,7 @@ def concept_heatmaps(model: nn.Module, X, filters=None, target=None, *, layer: s
     """
     layer = layer or concept_layer(model)
     n_f = _n_filters(model, layer)
-    filters = list(range(n_f)) if filters is None else [int(f) for f in np.atleast_1d(filters)]
-    if any(f < 0 or f >= n_f for f in filters):
-        raise ValueError(f"filters must lie in [0, {n_f}) for layer {layer!r}, got {filters}")
+    filters = _filter_list(filters, n_f, layer)
     comp = _composite(model, composite, rule, rule_kw)
     with frozen(model):
         x_all, t_all = _inputs(model, X, target)
@@ -225,7 +231,7 @@ def concept_spectra(model: nn.Module, X, filters=None, target=None, *, layer: st
 
     layer = layer or concept_layer(model)
     n_f = _n_filters(model, layer)
-    filters = list(range(n_f)) if filters is None else [int(f) for f in np.atleast_1d(filters)]
+    filters = _filter_list(filters, n_f, layer)
     x_np = X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
     vi = VirtualInspection(model, sfreq=sfreq, n_times=x_np.shape[-1])
     comp = lrp.make_composite(rule, model=vi, **rule_kw)
@@ -275,7 +281,9 @@ def relevance_maximization(model: nn.Module, X, target=None, *, layer: str | Non
     """
     layer = layer or concept_layer(model)
     n_f = _n_filters(model, layer)
-    filters = list(range(n_f)) if filters is None else [int(f) for f in np.atleast_1d(filters)]
+    filters = _filter_list(filters, n_f, layer)
+    if int(n_ref) < 1:
+        raise ValueError(f"n_ref must be >= 1, got {n_ref}")
     comp = _composite(model, composite, rule, rule_kw)
     with frozen(model):
         x_all, t_all = _inputs(model, X, target)

@@ -17,8 +17,8 @@ exact for a bias-free linear map: the bins' relevance sums to the relevance at t
 
 Registered method ``"dft_lrp"`` (``domain="frequency"``, ``signed=True``, ``needs_sfreq=True``):
 relevance per channel and band ``(n, ch, n_bands)`` over :func:`eegnb.explain.bands.band_edges`
-(sum of the signed bin relevances in each band). The full per-bin spectrum and the
-time-frequency maps come from :class:`DFTLRP`.
+(sum of the signed bin relevances in each band); with ``spectrum=True`` the full per-bin
+spectrum ``(n, ch, n_times // 2 + 1)``. The time-frequency maps come from :class:`DFTLRP`.
 
 Hand-written (no library ships the virtual inspection layer): the DFT / short-time DFT matrices
 as ``nn.Linear`` layers and the wrapper; LRP itself is zennit (through ``eegnb.explain.lrp``).
@@ -259,6 +259,16 @@ class DFTLRP:
     description="DFT-LRP: LRP (epsilon by default) through a virtual DFT inspection layer, summed per band",
     paper="paper 3 (Vielhaben et al. 2024 virtual inspection layer)",
 )
-def dft_lrp(model, X, target, sfreq: float, n_bands: int = 10, bands=None, rule: str = "epsilon", **rule_kw) -> np.ndarray:
-    """Relevance per channel and band ``(n, ch, n_bands)`` from DFT-LRP (``rule``: see ``lrp.RULES``)."""
-    return DFTLRP(model, sfreq, rule=rule, **rule_kw).bands(X, target, n_bands=n_bands, bands=bands)
+def dft_lrp(model, X, target, sfreq: float, n_bands: int = 10, bands=None, rule: str = "epsilon",
+            spectrum: bool = False, **rule_kw) -> np.ndarray:
+    """Relevance per channel and band ``(n, ch, n_bands)`` from DFT-LRP (``rule``: see ``lrp.RULES``).
+
+    ``spectrum=True`` returns the full per-bin relevance ``(n, ch, n_times // 2 + 1)`` over
+    ``np.fft.rfftfreq(n_times, 1 / sfreq)`` instead (``n_bands`` and ``bands`` are then unused).
+    """
+    d = DFTLRP(model, sfreq, rule=rule, **rule_kw)
+    if spectrum:
+        if bands is not None:
+            raise ValueError("give either spectrum=True (per-bin relevance) or bands, not both")
+        return d.spectrum(X, target)
+    return d.bands(X, target, n_bands=n_bands, bands=bands)

@@ -17,6 +17,10 @@ Steps per optimisation epoch (paper section 3):
    value to each bin and its mirror image, and the inverse is real. The saliency is
    therefore reported once per band from 0 Hz to Nyquist (the non-redundant half of the
    paper's axis): with the default 10 equal-width bands at 200 Hz, each band spans 10 Hz.
+   Resolution compared with the paper: its mask of length 10 over the two-sided 400-bin
+   spectrum of a 2 s, 200 Hz segment gives 40 bins (20 Hz) per element, i.e. 5 mirror pairs;
+   our default 10 one-sided bands are twice as fine, and ``n_bands=5`` gives the paper's
+   5 distinct 20 Hz bands.
 2. Scalable mask: the ``(ch, n_bands)`` mask is repeated to every bin of its band
    (``eegnb.explain.bands.bin_band_index``). When the bins divide evenly this is the paper's
    repeat extension; otherwise the band edges decide (the last band also takes the Nyquist
@@ -278,6 +282,8 @@ class FrequencyMask:
             raise ValueError("loss weights must be >= 0")
         if not 0.0 <= init <= 1.0:
             raise ValueError(f"init must be in [0, 1], got {init}")
+        if batch_size is not None and (isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1):
+            raise ValueError(f"batch_size must be None or a positive integer, got {batch_size!r}")
         self.model = model
         self.sfreq = float(sfreq)
         self.edges = band_edges(self.sfreq, n_bands, bands)
@@ -327,6 +333,13 @@ class FrequencyMask:
         if Xt.ndim != 3:
             raise ValueError(f"X must have shape (n, ch, t); got {tuple(Xt.shape)}")
         n, n_ch, n_t = Xt.shape
+        if self.reference is not None:
+            r_ch = int(self.reference.spec_mean.shape[1])
+            r_t = int(self.reference.centres.shape[1]) // max(r_ch, 1)
+            if (r_ch, r_t) != (n_ch, n_t):
+                raise ValueError(
+                    f"reference samples are (ch, t) = {(r_ch, r_t)} but X has shape (n, {n_ch}, {n_t}): they must match"
+                )
         freqs = rfft_freqs(n_t, self.sfreq)
         bidx = bin_band_index(freqs, self.edges)
         if not (bidx >= 0).any():

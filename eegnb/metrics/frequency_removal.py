@@ -92,7 +92,12 @@ def removal_game(
         raise ValueError(f"level must be 'group' or 'instance', got {level!r}")
     edges = band_edges(sfreq, n_bands, bands) if edges is None else np.asarray(edges, float)
     y = np.asarray(to_numpy(y))
+    n = len(to_numpy(X))
+    if y.shape != (n,):
+        raise ValueError(f"y must have shape ({n},) to match X, got {y.shape}")
     sal = np.asarray(saliency, dtype=float)
+    if level == "instance" and sal.ndim == 3 and len(sal) != n:
+        raise ValueError(f"instance level needs one map per sample: saliency has {len(sal)}, X has {n}")
     if level == "group":
         sal = sal.mean(0) if sal.ndim == 3 else sal
     elif sal.ndim != 3:

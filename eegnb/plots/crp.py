@@ -144,8 +144,19 @@ def plot_reference_samples(ref, X: np.ndarray, *, filters: Sequence[int], subjec
     return fig
 
 
+def _model_key(clusters: pd.DataFrame) -> tuple[str, str, str]:
+    """Column naming each filter's model, the label format and the axis name: the held-out subject
+    (LOSO, one model per subject) or, when folds share their test subject (within-subject folds
+    of a single subject, as on real EEGBCI S001), the fold."""
+    per_fold = clusters.groupby("fold")["test_subject"].first()
+    if per_fold.nunique() == len(per_fold):
+        return "test_subject", "S{}", "held-out subject"
+    return "fold", "fold {}", "within-subject fold"
+
+
 def plot_filter_umap(clusters: pd.DataFrame):
-    """UMAP of all filters: coloured by cluster (grey = noise) and by held-out subject; size ~ relevance share."""
+    """UMAP of all filters: coloured by cluster (grey = noise) and by model (held-out subject, or
+    fold for within-subject folds); size ~ relevance share."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     size = 15 + 400 * clusters["share"].clip(lower=0).to_numpy()
     labs = sorted(clusters["cluster"].unique())
@@ -157,14 +168,16 @@ def plot_filter_umap(clusters: pd.DataFrame):
                         edgecolors="k", linewidths=0.3, label="noise" if c < 0 else f"cluster {c}")
     axes[0].legend(fontsize=7, loc="best", markerscale=0.6)
     axes[0].set_title("filters by density cluster (HDBSCAN)")
-    subs = sorted(clusters["test_subject"].unique())
+    key, fmt, what = _model_key(clusters)
+    subs = sorted(clusters[key].unique())
     cm2 = plt.get_cmap("viridis", max(len(subs), 2))
     for j, s in enumerate(subs):
-        sel = clusters["test_subject"] == s
+        sel = clusters[key] == s
+        label = f"model w/o S{s}" if key == "test_subject" else f"model of {fmt.format(s)}"
         axes[1].scatter(clusters.loc[sel, "umap_x"], clusters.loc[sel, "umap_y"], s=size[sel.to_numpy()],
-                        color=cm2(j), edgecolors="k", linewidths=0.3, label=f"model w/o S{s}")
+                        color=cm2(j), edgecolors="k", linewidths=0.3, label=label)
     axes[1].legend(fontsize=7, loc="best", markerscale=0.6)
-    axes[1].set_title("filters by model (held-out subject)")
+    axes[1].set_title(f"filters by model ({what})")
     for ax in axes:
         ax.set_xlabel("UMAP 1")
         ax.set_ylabel("UMAP 2")
@@ -177,20 +190,22 @@ def plot_filter_umap(clusters: pd.DataFrame):
 
 
 def plot_cluster_recurrence(clusters: pd.DataFrame, cluster_table: pd.DataFrame):
-    """Filters per cluster (rows) and model (columns, held-out subject), with coverage and shares."""
-    tab = pd.crosstab(clusters["cluster"], clusters["test_subject"])
+    """Filters per cluster (rows) and model (columns: held-out subject, or fold for within-subject
+    folds), with coverage and shares."""
+    key, fmt, what = _model_key(clusters)
+    tab = pd.crosstab(clusters["cluster"], clusters[key])
     fig, ax = plt.subplots(figsize=(1.0 + 0.55 * tab.shape[1] + 2.8, 0.45 * tab.shape[0] + 1.4))
     im = ax.imshow(tab.to_numpy(), cmap="Greens", aspect="auto", vmin=0)
     for (i, j), v in np.ndenumerate(tab.to_numpy()):
         ax.text(j, i, str(v), ha="center", va="center", fontsize=8, color="k" if v < tab.to_numpy().max() * 0.6 else "w")
     ax.set_xticks(range(tab.shape[1]))
-    ax.set_xticklabels([f"S{s}" for s in tab.columns])
+    ax.set_xticklabels([fmt.format(s) for s in tab.columns])
     ax.set_yticks(range(tab.shape[0]))
     ct = cluster_table.set_index("cluster")
     ax.set_yticklabels([("noise" if c < 0 else f"cluster {c}") + f"  (cov {ct.loc[c, 'coverage']:.0%}, "
                         f"ch {ct.loc[c, 'channel_share']:.0%}, band {ct.loc[c, 'band_share']:.0%})" for c in tab.index],
                        fontsize=8)
-    ax.set_xlabel("model (held-out subject)")
+    ax.set_xlabel(f"model ({what})")
     ax.set_title("Cluster recurrence: filters per cluster and model")
     fig.colorbar(im, ax=ax, fraction=0.04, label="filters")
     return fig
