@@ -213,56 +213,13 @@ def run_unit(
         maps[v], seconds[v] = res.mask, res.seconds / len(X)
     maps["gradient"] = explain("gradient", model, X, device=dev)
     maps["random"] = random_maps(X.shape, seed=cfg.seed + int(subject))
+    # the paper's four removal experiments on the same maps (the random map is the control)
+    game = partial(removal_game, model, X, y, maps, random_control=False, seed=cfg.seed, device=dev)
     games = [
-        removal_game(
-            model,
-            X,
-            y,
-            maps,
-            axis="channel",
-            ks=(cfg.k_channel,),
-            level="instance",
-            random_control=False,
-            seed=cfg.seed,
-            device=dev,
-        ),
-        removal_game(
-            model,
-            X,
-            y,
-            maps,
-            axis="channel",
-            ks=(cfg.k_channel,),
-            level="group",
-            random_control=False,
-            seed=cfg.seed,
-            device=dev,
-        ),
-        removal_game(
-            model,
-            X,
-            y,
-            maps,
-            axis="time",
-            ks=(cfg.k_time,),
-            level="instance",
-            random_control=False,
-            seed=cfg.seed,
-            device=dev,
-        ),
-        removal_game(
-            model,
-            X,
-            y,
-            maps,
-            axis="channel",
-            ks=cfg.ks_curve,
-            orders=("top",),
-            level="instance",
-            random_control=False,
-            seed=cfg.seed,
-            device=dev,
-        ),
+        game(axis="channel", ks=(cfg.k_channel,), level="instance"),
+        game(axis="channel", ks=(cfg.k_channel,), level="group"),
+        game(axis="time", ks=(cfg.k_time,), level="instance"),
+        game(axis="channel", ks=cfg.ks_curve, orders=("top",), level="instance"),
     ]
     names = ["channel-instance", "channel-group", "time-instance", "channel-curve"]
     acc = pd.concat([g.assign(experiment=n) for g, n in zip(games, names)], ignore_index=True)
