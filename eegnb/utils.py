@@ -37,6 +37,12 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
     return torch.device(device)
 
 
+def model_device(model: torch.nn.Module) -> torch.device:
+    """The device of ``model``'s first parameter (CPU for a model without parameters)."""
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
 def to_numpy(x: Any) -> np.ndarray:
     """Tensor or array-like to a numpy array (detached, on CPU)."""
     if isinstance(x, torch.Tensor):

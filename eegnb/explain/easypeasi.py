@@ -33,7 +33,7 @@ from torch import nn
 
 from eegnb.explain.bands import EASYPEASI_BANDS, band_edges, band_labels, bin_band_index, rfft_freqs
 from eegnb.explain.registry import frozen, register
-from eegnb.utils import to_numpy
+from eegnb.utils import model_device, to_numpy
 
 
 @dataclass
@@ -101,7 +101,7 @@ def easypeasi_scores(
         raise ValueError(f"noise_stats must be 'sample' or 'dataset', got {noise_stats!r}")
     if n_repeats < 1:
         raise ValueError(f"n_repeats must be >= 1, got {n_repeats}")
-    dev = torch.device(device) if device is not None else _model_device(model)
+    dev = torch.device(device) if device is not None else model_device(model)
     X = torch.as_tensor(to_numpy(X), dtype=torch.float32)
     if X.ndim != 3:
         raise ValueError(f"X must have shape (n, ch, t); got {tuple(X.shape)}")
@@ -157,11 +157,6 @@ def easypeasi_group(model: nn.Module, X, y, *, sfreq: float, **kw) -> np.ndarray
     """Group-level easyPEASI map ``(ch, n_bands)``: the accuracy drop on ``(X, y)`` when the
     band of the channel is replaced by matched Gaussian noise (paper 2, Fig. 6)."""
     return easypeasi_scores(model, X, sfreq=sfreq, y=y, **kw).group
-
-
-def _model_device(model: nn.Module) -> torch.device:
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device("cpu")
 
 
 @register(

@@ -70,7 +70,7 @@ from torch import nn
 
 from eegnb.explain.bands import band_edges, band_labels, bin_band_index, rfft_freqs
 from eegnb.explain.registry import frozen, register
-from eegnb.utils import get_device, to_numpy
+from eegnb.utils import get_device, model_device, to_numpy
 
 GENERATORS = ("two_branch", "one_branch", "gru")
 
@@ -328,7 +328,7 @@ class FrequencyMask:
     def fit(self, X, target=None) -> FrequencyMaskResult:
         """Learn the masks for ``X (n, ch, t)`` (numpy or tensor); ``target (n,)`` or int,
         default the predicted class. Returns a :class:`FrequencyMaskResult`."""
-        dev = get_device(self.device) if self.device is not None else _model_device(self.model)
+        dev = get_device(self.device) if self.device is not None else model_device(self.model)
         Xt = torch.as_tensor(to_numpy(X), dtype=torch.float32)
         if Xt.ndim != 3:
             raise ValueError(f"X must have shape (n, ch, t); got {tuple(Xt.shape)}")
@@ -447,11 +447,6 @@ class FrequencyMask:
             perturbation=to_numpy(torch.fft.irfft(Xr, n=n_t, dim=-1)) if self.keep_signals else None,
         )
         return out
-
-
-def _model_device(model: nn.Module) -> torch.device:
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device("cpu")
 
 
 @register(
