@@ -51,7 +51,11 @@ def _region_ticks(ax, ch_names: Sequence[str], labels: bool = True, fontsize: in
     import re
 
     prefix = [re.sub(r"(z|Z|\d+)$", "", c) for c in ch_names]  # FC5, FCz -> FC; Fpz -> Fp
-    ticks = [i for i in range(len(ch_names)) if i == 0 or prefix[i] != prefix[i - 1]]
+    starts = [i for i in range(len(ch_names)) if i == 0 or prefix[i] != prefix[i - 1]]
+    ticks: list[int] = []
+    for i in starts:  # short rows (FT, T, TP: 1-2 channels) would print labels on top of each other
+        if not ticks or i - ticks[-1] >= max(3, len(ch_names) // 20):
+            ticks.append(i)
     ax.set_yticks(ticks)
     ax.set_yticklabels([ch_names[i] for i in ticks] if labels else [], fontsize=fontsize)
 
