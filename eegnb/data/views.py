@@ -264,6 +264,28 @@ def subject_separability(data: EEGData) -> float:
                                   data.subject))
 
 
+def plot_realism(datasets: dict[str, EEGData], *, clusters: str = "seed"):
+    """Two realism checks side by side (notebook 02): mean correlation against electrode
+    distance for each scalp layout in ``datasets``, and the samples of ``datasets[clusters]``
+    in the first two principal components of their log band power, coloured by subject."""
+    from sklearn.decomposition import PCA
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for name, d in datasets.items():
+        if name == "sleep-edf":  # three channels of different modalities: no scalp distances
+            continue
+        sc = spatial_correlation(d)
+        axes[0].plot(sc["distance_cm"], sc["correlation"], "o-", label=name)
+    axes[0].set(xlabel="electrode distance (cm)", ylabel="mean correlation", title="spatial correlation")
+    axes[0].legend()
+    d = datasets[clusters]
+    emb = PCA(2).fit_transform(subject_features(d))
+    axes[1].scatter(emb[:, 0], emb[:, 1], c=d.subject, cmap="tab10", s=6)
+    axes[1].set(xlabel="PC 1", ylabel="PC 2",
+                title=f"{clusters.upper()} samples by subject (log band power, PCA)")
+    return fig
+
+
 def evidence_contrast(data: EEGData, bands=((1, 4), (4, 8), (8, 13), (13, 30), (30, 45))):
     """Largest class contrast of log band power on planted vs other channels.
 

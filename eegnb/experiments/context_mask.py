@@ -454,20 +454,6 @@ def config(
     the three models, both labels, every test segment explained, 200 mask epochs with the area
     term from epoch 100 (the paper's settings).
     """
-    if paper_scale:
-        return Config(
-            dataset=dataset,
-            data_dir=data_dir,
-            seed=seed,
-            subjects=32,
-            labels=("arousal", "valence"),
-            models=("eegnet", "tsception", "deepconvnet"),
-            n_explain=10_000,
-            mask=dict(epochs=200, lr=0.1, init=0.9),
-            area_warmup=100,
-            no_context_on=(("tsception", "arousal"),),
-            area_on=(("*", "*"),),
-        )
     if quick:
         return Config(
             dataset=dataset,
@@ -482,7 +468,7 @@ def config(
             no_context_on=(("eegnet", "arousal"),),
             area_on=(("*", "arousal"),),
         )
-    return Config(
+    default = Config(
         dataset=dataset,
         data_dir=data_dir,
         seed=seed,
@@ -495,3 +481,13 @@ def config(
         no_context_on=(("tsception", "arousal"),),
         area_on=(("*", "arousal"),),
     )
+    if paper_scale:
+        return replace(
+            default,
+            subjects=32,
+            n_explain=10_000,
+            mask=dict(epochs=200, lr=0.1, init=0.9),
+            area_warmup=100,
+            area_on=(("*", "*"),),
+        )
+    return default
