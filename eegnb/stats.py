@@ -193,3 +193,77 @@ def significance_stars(p_fdr) -> np.ndarray:
     """Paper Fig. 4 marks: ``""`` for p >= 0.01 (incl. NaN), ``"*"`` for p < 0.01, ``"**"`` for p < 0.001."""
     p = np.asarray(p_fdr, dtype=float)
     return np.where(p < 0.001, "**", np.where(p < 0.01, "*", ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# Intervals and verdicts: every comparison in the workbook goes through these two functions.
+# ---------------------------------------------------------------------------------------------
+
+
+def mean_ci(
+    values,
+    units=None,
+    *,
+    ci: float = 0.95,
+    unit_name: str = "sample",
+) -> dict:
+    """Mean with a ``ci`` t-interval over the unit that varies.
+
+    values: ``(n,)`` numbers (NaN ignored). units: ``(n,)`` labels (subjects, folds, seeds) or
+    ``None`` (each value is its own unit). Values are first averaged within each unit, then the
+    interval is Student's t over the unit means (scipy), so ``n_units`` (not ``n``) sets its
+    width. Returns ``{"mean", "lo", "hi", "n_units", "n", "unit"}``; ``lo``/``hi`` are NaN with
+    fewer than two units, and everything is NaN when no value is finite.
+    """
+    from scipy import stats as sps
+
+    v = np.asarray(values, dtype=float).ravel()
+    if units is None:
+        u = np.arange(len(v))
+    else:
+        u = np.asarray(units).ravel()
+        if u.shape != v.shape:
+            raise ValueError(f"units must have the shape of values {v.shape}, got {u.shape}")
+    ok = np.isfinite(v)
+    v, u = v[ok], u[ok]
+    if len(v) == 0:
+        return dict(mean=np.nan, lo=np.nan, hi=np.nan, n_units=0, n=0, unit=unit_name)
+    means = pd.Series(v).groupby(u).mean().to_numpy()
+    m = float(means.mean())
+    k = len(means)
+    if k < 2:
+        lo = hi = np.nan
+    else:
+        se = float(means.std(ddof=1) / np.sqrt(k))
+        if se == 0:
+            lo = hi = m
+        else:
+            lo, hi = (float(x) for x in sps.t.interval(ci, k - 1, loc=m, scale=se))
+    return dict(mean=m, lo=lo, hi=hi, n_units=int(k), n=int(len(v)), unit=unit_name)
+
+
+def compare(a: dict, b: dict, *, higher_is_better: bool = True, names=("A", "B")) -> str:
+    """Verdict from two :func:`mean_ci` results: ``"<A> beats <B>"``, ``"<B> beats <A>"`` or
+    ``"not separated"``.
+
+    A difference is called only when the two intervals do not overlap; an interval that is
+    missing (fewer than two units) never separates.
+    """
+    lo_a, hi_a, lo_b, hi_b = (float(x[k]) for x in (a, b) for k in ("lo", "hi"))
+    if not np.all(np.isfinite([lo_a, hi_a, lo_b, hi_b])):
+        return "not separated"
+    first, second = names
+    if lo_a > hi_b:
+        return f"{first} beats {second}" if higher_is_better else f"{second} beats {first}"
+    if lo_b > hi_a:
+        return f"{second} beats {first}" if higher_is_better else f"{first} beats {second}"
+    return "not separated"
+
+
+def format_ci(r: dict, fmt: str = ".2f") -> str:
+    """``"0.81 [0.77, 0.85]"`` from a :func:`mean_ci` result (``"0.81"`` when no interval)."""
+    if not np.isfinite(r["mean"]):
+        return "n/a"
+    if not (np.isfinite(r["lo"]) and np.isfinite(r["hi"])):
+        return f"{r['mean']:{fmt}}"
+    return f"{r['mean']:{fmt}} [{r['lo']:{fmt}}, {r['hi']:{fmt}}]"
