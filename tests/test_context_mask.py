@@ -226,9 +226,11 @@ def test_scores_selection_and_removal():
     ts = element_scores(maps, "time")
     assert ts.shape == (2, 10) and ts[1].argmax() == 7
     top = select(ch, 1, "top")
-    assert top[0, 2] and top.sum() == 2
+    # row 1's four channels tie: a tie group is kept whole (average rank 2.5 > 1.5: not chosen)
+    assert top[0, 2] and top[0].sum() == 1 and not top[1].any()
+    assert select(ch, 2, "top")[1].all()  # average rank 2.5 <= 2.5: the whole group
     bottom = select(ch, 3, "bottom")
-    assert not bottom[0, 2] and bottom.sum(1).tolist() == [3, 3]
+    assert not bottom[0, 2] and bottom[0].sum() == 3 and bottom[1].all()
     X = np.ones((2, 4, 10), np.float32)
     Xr = remove(X, top, "channel")
     assert Xr[0, 2].sum() == 0 and Xr[0].sum() == 30 and X.sum() == 80
@@ -240,10 +242,25 @@ def test_scores_selection_and_removal():
         select(ch, 5)
 
 
-def test_ties_broken_at_random_not_by_position():
+def test_ties_kept_whole_not_by_position_or_at_random():
+    """No random and no positional tie-breaking: a flat map selects all or nothing, and its
+    removal accuracy lies on the straight line between removing nothing and everything."""
     flat = np.zeros((200, 10))
-    picks = select(flat, 1, "top", seed=0).argmax(1)
-    assert len(np.unique(picks)) > 5
+    assert not select(flat, 1, "top", seed=0).any() and not select(flat, 4, "top").any()
+    assert select(flat, 5, "top").all() and select(flat, 6, "bottom").all()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 12, 64)).astype(np.float32)
+    model = RegionModel()
+    with torch.no_grad():
+        y = model(torch.as_tensor(X)).argmax(1).numpy()
+    acc_all = float((model(torch.zeros(100, 12, 64)).argmax(1).numpy() == y).mean())
+    for k in (0, 3, 12):
+        acc = removal_accuracy(model, X, y, np.ones_like(X), k=k, order="top")
+        np.testing.assert_allclose(acc, (1 - k / 12) * 1.0 + k / 12 * acc_all, atol=1e-9)
+    # the seed must not matter (there is no random draw)
+    assert removal_accuracy(model, X, y, np.ones_like(X), k=3, seed=1) == removal_accuracy(
+        model, X, y, np.ones_like(X), k=3, seed=2
+    )
 
 
 def test_removal_game_on_region_model():

@@ -20,7 +20,11 @@ def test_registry_lists_domains():
     assert "gradient" in METHODS
     for m in METHODS.values():
         assert m.domain in ("time", "frequency")
-    assert set(methods_table().index) == set(METHODS)
+    t = methods_table()
+    assert set(t.index) == set(METHODS)
+    assert {"domain", "signed", "uses_target", "needs_sfreq", "keywords", "paper"} <= set(t.columns)
+    assert not t.loc["random", "uses_target"] and t.loc["gradient", "uses_target"]
+    assert "n_steps=32" in t.loc["integrated_gradients", "keywords"]
 
 
 def test_gradient_shape_nonnegative_and_targets():

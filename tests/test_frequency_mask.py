@@ -352,13 +352,33 @@ def test_remove_components_and_split():
     spec = np.abs(np.fft.rfft(Z, axis=-1))
     assert np.all(spec[:, CH, (f >= 25) & (f < 30)] < 1e-3)
     np.testing.assert_allclose(np.delete(Z, CH, axis=1), np.delete(X, CH, axis=1), atol=1e-5)
-    # median split: exactly half salient, ties (a saturated mask) broken at random but seeded
+    # median split by average rank: distinct values split in exact halves; a tie group that
+    # straddles the median goes wholly to one side (no random draw), sizes are reported
     s = np.zeros((C, 10))
     s[0, :3] = 1
-    sal = salient_split(s, seed=0)
-    assert sal.sum() == C * 10 // 2 and sal[0, :3].all()
-    np.testing.assert_array_equal(sal, salient_split(s, seed=0))
+    sal, info = salient_split(s, return_info=True)
+    assert sal.sum() == 3 and sal[0, :3].all() and info["n_nonsalient"].tolist() == [C * 10 - 3]
+    np.testing.assert_array_equal(sal, salient_split(s, seed=1))
+    s[1:, :] = 2  # 150 tied on top: average rank 75.5 <= 80.5, the whole group is salient
+    assert salient_split(s)[1:].all() and not salient_split(s)[0].any()
     assert salient_split(np.random.rand(4, C, 10)).reshape(4, -1).sum(1).tolist() == [C * 5] * 4
+
+
+def test_salient_split_and_game_on_degenerate_maps():
+    """A constant / all-zero map splits nothing: counted as degenerate, never a random split."""
+    X, y = _toy_data(10)
+    m = PhaseBandModel()
+    zero = np.zeros((C, 10))
+    sal, info = salient_split(zero, return_info=True)
+    assert not sal.any() and info["degenerate"].tolist() == [True] and info["n_degenerate"] == 1
+    g = removal_game(m, X, y, zero, sfreq=SFREQ, level="group")
+    assert g["degenerate"] and np.isnan(g["rn"]) and np.isnan(g["rs"]) and g["n_degenerate"] == 1
+    maps = np.zeros((10, C, 10))
+    maps[:6, CH, BAND] = 1.0  # 4 of 10 samples get an all-zero map
+    inst = removal_game(m, X, y, maps, sfreq=SFREQ, level="instance")
+    assert inst["n_degenerate"] == 4 and inst["n"] == 6 and inst["n_salient"] == 1
+    ref = removal_game(m, X[:6], y[:6], maps[:6], sfreq=SFREQ, level="instance")
+    assert (inst["rs"], inst["rn"], inst["ori"]) == (ref["rs"], ref["rn"], ref["ori"])
 
 
 def test_removal_game_rs_hurts_with_a_correct_map():

@@ -316,6 +316,7 @@ def _kw_config(kw: dict) -> ContextMask:
     "context_mask",
     domain="time",
     signed=False,
+    uses_target=False,
     description="context-aware perturbation mask (temporal+spatial pooling context, softmax fusion)",
     paper="Wang et al. 2022 TBME",
 )
@@ -325,6 +326,8 @@ def context_mask(model: torch.nn.Module, X: torch.Tensor, target: torch.Tensor, 
     Keywords are :class:`ContextMask`'s (``epochs``, ``lr``, ``area``, ``area_weight``,
     ``warmup_epochs``, ``temporal_kernel``, ``spatial_kernel``, ``context``, ``loss``,
     ``init``, ``parametrization``, ``progress``, ``seed``). ``target`` is not used: the loss
-    matches the model's whole output distribution on ``X`` (paper eq. 11), not one class.
+    matches the model's whole output distribution on ``X`` (paper eq. 11), not one class, so
+    the method is registered with ``uses_target=False`` and :func:`~eegnb.explain.explain`
+    refuses a target other than the predicted class.
     """
     return _kw_config(kw)(model, X, device=X.device)

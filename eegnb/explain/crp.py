@@ -9,6 +9,10 @@ layer sum to the unconditioned LRP heatmap. Relevance maximisation picks, for ea
 the reference samples in which it carries the most relevance. Walked through in
 ``notebooks/30_crp_concepts``; frequency-resolved concepts in ``notebooks/31_crp_frequency_topography``.
 
+Supported models: any ``nn.Module`` mapping ``(n, ch, t)`` to logits whose concept layer is a
+convolution or linear layer: by default EEGNet's separable block, else the model's last
+``Conv1d``/``Conv2d`` (see :func:`concept_layer`); BatchNorms are traced on the first sample.
+
 zennit-crp's ``CondAttribution`` sums the input heatmap over dimension 1 (image colour
 channels); for our ``(n, ch, t)`` input that would sum over electrodes, so
 :class:`ChannelTimeAttribution` keeps the full channel x time map.
@@ -50,7 +54,7 @@ from crp.visualization import FeatureVisualization
 from torch import nn
 
 from eegnb.explain import lrp
-from eegnb.explain.registry import frozen
+from eegnb.explain.registry import check_target, frozen
 
 __all__ = [
     "ChannelTimeAttribution",
@@ -79,7 +83,9 @@ def concept_layer(model: nn.Module) -> str:
 
     EEGNet: the pointwise convolution of the separable block (``net.conv_separable_point``,
     F2 filters; its BatchNorm is merged into it). Other models: ``model.concept_layer`` if
-    set, else the last convolution.
+    set, else the last ``nn.Conv1d``/``nn.Conv2d`` (so any convolutional ``(n, ch, t)``
+    model works, with or without ``n_chans``/``n_times``). A model with no convolution (e.g.
+    only dense layers) raises ValueError unless ``layer=`` names a ``nn.Linear`` to use.
     """
     if hasattr(model, "concept_layer"):
         return str(model.concept_layer)
@@ -88,7 +94,10 @@ def concept_layer(model: nn.Module) -> str:
         return "net.conv_separable_point"
     convs = [n for n, m in model.named_modules() if isinstance(m, (nn.Conv1d, nn.Conv2d))]
     if not convs:
-        raise ValueError(f"{type(model).__name__} has no convolution to take concepts from")
+        raise ValueError(
+            f"{type(model).__name__} has no Conv1d/Conv2d layer to take concepts from: pass layer= "
+            "(a convolution or linear layer's name) or set model.concept_layer"
+        )
     return convs[-1]
 
 
@@ -114,21 +123,23 @@ def _inputs(model: nn.Module, X, target) -> tuple[torch.Tensor, torch.Tensor]:
     p = next(model.parameters())
     x = torch.as_tensor(X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X), dtype=torch.float32)
     x = x.to(p.device)
-    if x.ndim != 3:
-        raise ValueError(f"X must have shape (n, ch, t); got {tuple(x.shape)}")
+    if x.ndim != 3 or len(x) == 0:
+        raise ValueError(f"X must have shape (n, ch, t) with n >= 1; got {tuple(x.shape)}")
     if target is None:
         with torch.no_grad():
             t = model(x).argmax(1)
     else:
-        tt = target.cpu().numpy() if isinstance(target, torch.Tensor) else np.asarray(target)
-        t = torch.as_tensor(np.broadcast_to(tt, (len(x),)).copy()).long().to(p.device)
+        with torch.no_grad():
+            n_classes = model(x[:1]).shape[1]
+        t = check_target(target, len(x), n_classes).to(p.device)
     return x, t
 
 
-def _composite(model, composite, rule, rule_kw):
+def _composite(model, composite, rule, rule_kw, x):
+    """The given composite, or ``lrp.make_composite`` traced on ``x[:1]`` (any model's BatchNorms)."""
     if composite is not None:
         return composite
-    return lrp.make_composite(rule, model=model, **rule_kw)
+    return lrp.make_composite(rule, model=model, example=x[:1], **rule_kw)
 
 
 @dataclass
@@ -160,10 +171,10 @@ def filter_relevance(model: nn.Module, X, target=None, *, layer: str | None = No
     """
     layer = layer or concept_layer(model)
     _n_filters(model, layer)
-    comp = _composite(model, composite, rule, rule_kw)
     rels, heats, logits, targets = [], [], [], []
     with frozen(model):
         x_all, t_all = _inputs(model, X, target)
+        comp = _composite(model, composite, rule, rule_kw, x_all)
         attribution = ChannelTimeAttribution(model, no_param_grad=False)
         for i in range(0, len(x_all), batch_size):
             x = x_all[i : i + batch_size].clone().requires_grad_(True)
@@ -210,9 +221,9 @@ def concept_heatmaps(model: nn.Module, X, filters=None, target=None, *, layer: s
     layer = layer or concept_layer(model)
     n_f = _n_filters(model, layer)
     filters = _filter_list(filters, n_f, layer)
-    comp = _composite(model, composite, rule, rule_kw)
     with frozen(model):
         x_all, t_all = _inputs(model, X, target)
+        comp = _composite(model, composite, rule, rule_kw, x_all)
         heat, _ = _conditional(model, x_all, t_all, layer, filters, comp, batch_size)
     return heat.astype(np.float32)
 
@@ -233,7 +244,9 @@ def concept_spectra(model: nn.Module, X, filters=None, target=None, *, layer: st
     n_f = _n_filters(model, layer)
     filters = _filter_list(filters, n_f, layer)
     x_np = X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
-    vi = VirtualInspection(model, sfreq=sfreq, n_times=x_np.shape[-1])
+    if x_np.ndim != 3:
+        raise ValueError(f"X must have shape (n, ch, t); got {x_np.shape}")
+    vi = VirtualInspection(model, sfreq=sfreq, n_times=x_np.shape[-1], n_chans=x_np.shape[1])
     comp = lrp.make_composite(rule, model=vi, **rule_kw)
     with frozen(vi):
         x_all, t_all = _inputs(vi, x_np, target)
@@ -284,9 +297,9 @@ def relevance_maximization(model: nn.Module, X, target=None, *, layer: str | Non
     filters = _filter_list(filters, n_f, layer)
     if int(n_ref) < 1:
         raise ValueError(f"n_ref must be >= 1, got {n_ref}")
-    comp = _composite(model, composite, rule, rule_kw)
     with frozen(model):
         x_all, t_all = _inputs(model, X, target)
+        comp = _composite(model, composite, rule, rule_kw, x_all)
         n_ref = min(int(n_ref), len(x_all))
         attribution = ChannelTimeAttribution(model, no_param_grad=False)
         with tempfile.TemporaryDirectory(prefix="eegnb-crp-") as tmp:

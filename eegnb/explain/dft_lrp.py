@@ -97,12 +97,15 @@ class VirtualInspection(nn.Module):
 
     Input and output are the model's: ``(n, ch, t)`` -> logits. The inner model is ``.model``
     (its module names gain the prefix ``"model."``). ``kind="dft"`` or ``"stdft"``
-    (``window_s``, ``hop_s``). Attributes ``freqs`` (Hz), ``n_bins``, ``times`` (frame centres
-    in s for ``"stdft"``).
+    (``window_s``, ``hop_s``). ``n_times``, ``sfreq`` and ``n_chans`` default to the model's
+    attributes; ``n_chans`` is needed (only) to trace the BatchNorms of a model that has no
+    ``n_chans``. Attributes ``freqs`` (Hz), ``n_bins``, ``times`` (frame centres in s for
+    ``"stdft"``).
     """
 
     def __init__(self, model: nn.Module, *, sfreq: float | None = None, n_times: int | None = None,
-                 kind: str = "dft", window_s: float = 0.5, hop_s: float | None = None):
+                 kind: str = "dft", window_s: float = 0.5, hop_s: float | None = None,
+                 n_chans: int | None = None):
         super().__init__()
         if kind not in ("dft", "stdft"):
             raise ValueError(f"kind must be 'dft' or 'stdft', got {kind!r}")
@@ -111,9 +114,12 @@ class VirtualInspection(nn.Module):
         if n_times < 2 or sfreq <= 0:
             raise ValueError("VirtualInspection needs n_times and sfreq (Hz), from the model or as arguments")
         self.kind, self.n_times, self.sfreq = kind, n_times, sfreq
-        for attr in ("n_chans", "n_classes"):
-            if hasattr(model, attr):
-                setattr(self, attr, getattr(model, attr))
+        if n_chans is None and hasattr(model, "n_chans"):
+            n_chans = model.n_chans
+        if n_chans is not None:
+            self.n_chans = int(n_chans)
+        if hasattr(model, "n_classes"):
+            self.n_classes = model.n_classes
         if kind == "dft":
             F, G = dft_matrices(n_times)
             self.freqs, self.times = rfft_freqs(n_times, sfreq), None
@@ -135,9 +141,12 @@ class VirtualInspection(nn.Module):
         return self.model(self.idft(self.dft(x)))
 
     def batchnorm_pairs(self) -> list[tuple[str, str]]:
-        """The inner model's BatchNorm pairs, prefixed ``model.``."""
+        """The inner model's BatchNorm pairs, prefixed ``model.`` (traced on zeros ``(1, n_chans, n_times)``)."""
+        example = None
+        if hasattr(self, "n_chans"):
+            example = torch.zeros(1, self.n_chans, self.n_times, device=self.dft.weight.device)
         return [(f"model.{a}" if isinstance(a, str) else tuple(f"model.{n}" for n in a), f"model.{b}")
-                for a, b in lrp.batchnorm_pairs(self.model)]
+                for a, b in lrp.batchnorm_pairs(self.model, example)]
 
     def lrp_rules(self) -> list[tuple]:
         """LRP-0 on the inspection layers (exact for a bias-free linear map), plus the model's rules."""
@@ -211,11 +220,12 @@ class DFTLRP:
         self.window_s, self.hop_s = window_s, hop_s
         self._vi: dict[tuple, VirtualInspection] = {}
 
-    def inspection(self, n_times: int, kind: str = "dft") -> VirtualInspection:
-        key = (kind, int(n_times))
+    def inspection(self, n_times: int, kind: str = "dft", n_chans: int | None = None) -> VirtualInspection:
+        """The (cached) :class:`VirtualInspection` for inputs ``(n, n_chans, n_times)``."""
+        key = (kind, int(n_times), n_chans)
         if key not in self._vi:
             self._vi[key] = VirtualInspection(self.model, sfreq=self.sfreq, n_times=n_times, kind=kind,
-                                              window_s=self.window_s, hop_s=self.hop_s)
+                                              window_s=self.window_s, hop_s=self.hop_s, n_chans=n_chans)
         return self._vi[key]
 
     def freqs(self, n_times: int) -> np.ndarray:
@@ -226,7 +236,7 @@ class DFTLRP:
         x = X if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X), dtype=torch.float32)
         if x.ndim != 3:
             raise ValueError(f"X must have shape (n, ch, t); got {tuple(x.shape)}")
-        vi = self.inspection(x.shape[-1], kind)
+        vi = self.inspection(x.shape[-1], kind, n_chans=x.shape[1])
         comp = lrp.make_composite(self.rule, model=vi, **self.rule_kw)
         with frozen(vi):
             return frequency_relevance(vi, x, target, comp)

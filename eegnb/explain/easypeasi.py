@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from eegnb.explain.bands import EASYPEASI_BANDS, band_edges, band_labels, bin_band_index, rfft_freqs
-from eegnb.explain.registry import frozen, register
+from eegnb.explain.registry import check_target, frozen, register
 from eegnb.utils import model_device, to_numpy
 
 
@@ -103,8 +103,8 @@ def easypeasi_scores(
         raise ValueError(f"n_repeats must be >= 1, got {n_repeats}")
     dev = torch.device(device) if device is not None else model_device(model)
     X = torch.as_tensor(to_numpy(X), dtype=torch.float32)
-    if X.ndim != 3:
-        raise ValueError(f"X must have shape (n, ch, t); got {tuple(X.shape)}")
+    if X.ndim != 3 or len(X) == 0:
+        raise ValueError(f"X must have shape (n, ch, t) with n >= 1; got {tuple(X.shape)}")
     n, n_ch, n_t = X.shape
     edges = _edges(sfreq, n_bands, bands)
     bidx = bin_band_index(rfft_freqs(n_t, sfreq), edges)
@@ -112,7 +112,8 @@ def easypeasi_scores(
     gen = torch.Generator().manual_seed(seed)
     with frozen(model):
         p0 = torch.cat([torch.softmax(model(X[i : i + forward_batch].to(dev)), 1).cpu() for i in range(0, n, forward_batch)])
-        tgt = p0.argmax(1) if target is None else torch.as_tensor(np.broadcast_to(to_numpy(target), (n,)).copy()).long()
+        # check_target refuses negative indices, which p0[:, tgt] would take from the end
+        tgt = p0.argmax(1) if target is None else check_target(target, n, p0.shape[1])
         labels = tgt if y is None else torch.as_tensor(to_numpy(y)).long()
         if labels.shape != (n,):
             raise ValueError(f"y must have shape ({n},), got {tuple(labels.shape)}")
@@ -166,6 +167,7 @@ def easypeasi_group(model: nn.Module, X, y, *, sfreq: float, **kw) -> np.ndarray
     needs_sfreq=True,
     description="drop in target-class probability when a channel's band is replaced by matched Gaussian noise",
     paper="paper 2 baseline (Nahmias & Kontson 2020, easyPEASI)",
+    defaults=dict(n_bands=None, bands=None, n_repeats=1, noise_stats="sample", forward_batch=512, seed=0),
 )
 def easypeasi(model: nn.Module, X: torch.Tensor, target: torch.Tensor, *, sfreq: float, **kw) -> np.ndarray:
     """Instance-level easyPEASI ``(n, ch, n_bands)``; keywords as :func:`easypeasi_scores`

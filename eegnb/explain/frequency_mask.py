@@ -69,7 +69,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from eegnb.explain.bands import band_edges, band_labels, bin_band_index, rfft_freqs
-from eegnb.explain.registry import frozen, register
+from eegnb.explain.registry import check_target, frozen, register
 from eegnb.utils import get_device, model_device, to_numpy
 
 GENERATORS = ("two_branch", "one_branch", "gru")
@@ -330,8 +330,8 @@ class FrequencyMask:
         default the predicted class. Returns a :class:`FrequencyMaskResult`."""
         dev = get_device(self.device) if self.device is not None else model_device(self.model)
         Xt = torch.as_tensor(to_numpy(X), dtype=torch.float32)
-        if Xt.ndim != 3:
-            raise ValueError(f"X must have shape (n, ch, t); got {tuple(Xt.shape)}")
+        if Xt.ndim != 3 or len(Xt) == 0:
+            raise ValueError(f"X must have shape (n, ch, t) with n >= 1; got {tuple(Xt.shape)}")
         n, n_ch, n_t = Xt.shape
         if self.reference is not None:
             r_ch = int(self.reference.spec_mean.shape[1])
@@ -350,7 +350,9 @@ class FrequencyMask:
                 with torch.no_grad():
                     tgt = torch.cat([model(Xt[i : i + 256].to(dev)).argmax(1).cpu() for i in range(0, n, 256)])
             else:
-                tgt = torch.as_tensor(np.broadcast_to(to_numpy(target), (n,)).copy()).long()
+                with torch.no_grad():
+                    n_classes = model(Xt[:1].to(dev)).shape[1]
+                tgt = check_target(target, n, n_classes)
             ref = self.reference.to(dev) if self.reference is not None else None
             bs = self.batch_size or n
             parts = [self._fit_batch(model, Xt[i : i + bs].to(dev), tgt[i : i + bs].to(dev), bidx, ref) for i in range(0, n, bs)]
@@ -456,6 +458,8 @@ class FrequencyMask:
     needs_sfreq=True,
     description="learned mask over channel x frequency bands with a learned perturbation and target alignment",
     paper="paper 2 (Wang et al., frequency-domain mask perturbation)",
+    defaults=dict(n_bands=10, bands=None, lambda_dist=0.05, lr=0.01, epochs=300, patience=10, min_delta=5e-3,
+                  generator="two_branch", reference=None, seed=0),
 )
 def frequency_mask(model: nn.Module, X: torch.Tensor, target: torch.Tensor, *, sfreq: float, **kw) -> np.ndarray:
     """Band masks ``(n, ch, n_bands)`` in [0, 1]; keywords as :class:`FrequencyMask`

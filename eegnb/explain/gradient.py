@@ -14,7 +14,7 @@ from eegnb.explain.registry import register
     domain="time",
     signed=False,
     description="absolute input gradient of the target logit (captum Saliency)",
-    paper="baseline in papers 1 and 2",
+    paper="Simonyan, Vedaldi & Zisserman 2014 (arXiv:1312.6034); baseline in papers 1 and 2",
 )
 def gradient(model: torch.nn.Module, X: torch.Tensor, target: torch.Tensor, abs: bool = True) -> np.ndarray:
     """Saliency ``(n, ch, t)``: the absolute gradient of the target logit w.r.t. the input."""

@@ -74,7 +74,7 @@ from zennit.layer import Sum
 from zennit.rules import Norm, Pass
 from zennit.types import Activation, AvgPool, BatchNorm, Convolution, Linear
 
-from eegnb.explain.registry import frozen, register
+from eegnb.explain.registry import check_target, frozen, register
 
 __all__ = [
     "RULES",
@@ -172,8 +172,10 @@ def batchnorm_pairs(model: nn.Module, example: torch.Tensor | None = None) -> li
     """``[(linear_name, bn_name), ...]``: each BatchNorm and the conv/linear layer feeding it.
 
     Uses ``model.batchnorm_pairs()`` when defined; BatchNorms it does not list are paired by
-    tracing one forward pass on ``example`` (default zeros ``(1, model.n_chans, model.n_times)``):
-    a BatchNorm whose input tensor is the very output tensor of a linear layer is merged into it.
+    tracing one forward pass on ``example`` (one input ``(1, ch, t)``; default zeros
+    ``(1, model.n_chans, model.n_times)``, so a model without those attributes needs it; the
+    registered methods pass the first sample they explain): a BatchNorm whose input tensor is
+    the very output tensor of a linear layer is merged into it.
     """
     declared = list(model.batchnorm_pairs()) if hasattr(model, "batchnorm_pairs") else []
     pairs = [(lin if isinstance(lin, str) else tuple(lin), str(bn)) for lin, bn in declared]
@@ -183,7 +185,10 @@ def batchnorm_pairs(model: nn.Module, example: torch.Tensor | None = None) -> li
         return pairs
     if example is None:
         if not (hasattr(model, "n_chans") and hasattr(model, "n_times")):
-            raise ValueError("batchnorm_pairs needs `example` (1, ch, t) or model.n_chans / model.n_times")
+            raise ValueError(
+                f"batchnorm_pairs needs `example` (1, ch, t) to trace {type(model).__name__}, which has no "
+                "n_chans / n_times attributes"
+            )
         p = next(model.parameters(), None)
         example = torch.zeros(1, int(model.n_chans), int(model.n_times), device=p.device if p is not None else None)
     produced: list[tuple[torch.Tensor, str]] = []  # references keep tensors alive: identity is unambiguous
@@ -240,9 +245,12 @@ class MergeBatchNormCanonizer(MergeBatchNorm):
         return self.__class__(self.pairs)
 
 
-def canonizers_for(model: nn.Module) -> list[Canonizer]:
-    """Canonizers for one of the workbook's models: BatchNorm merging (explicit + traced pairs)."""
-    return [MergeBatchNormCanonizer(batchnorm_pairs(model))]
+def canonizers_for(model: nn.Module, example: torch.Tensor | None = None) -> list[Canonizer]:
+    """Canonizers for ``model``: BatchNorm merging (explicit + traced pairs).
+
+    ``example (1, ch, t)`` is the input traced to pair BatchNorms (see :func:`batchnorm_pairs`).
+    """
+    return [MergeBatchNormCanonizer(batchnorm_pairs(model, example))]
 
 
 # --------------------------------------------------------------------------- composites
@@ -271,6 +279,7 @@ def make_composite(
     canonize: bool = True,
     canonizers: Sequence[Canonizer] | None = None,
     extra_rules: Sequence[tuple] | None = None,
+    example: torch.Tensor | None = None,
 ) -> Composite:
     """A zennit composite for ``rule`` (one of :data:`RULES`).
 
@@ -288,6 +297,8 @@ def make_composite(
     canonizers : explicit zennit canonizers (replace the automatic ones).
     extra_rules : ``[(name_or_type, hook), ...]`` that take precedence (module names are
         matched exactly, types by ``isinstance``).
+    example : one input ``(1, ch, t)`` traced to pair BatchNorms with their layers; needed
+        when the model has BatchNorms and no ``n_chans``/``n_times`` attributes.
     """
     if rule not in RULES:
         raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
@@ -314,7 +325,7 @@ def make_composite(
         (nn.Linear, dense),
     ]
     if canonizers is None:
-        canonizers = canonizers_for(model) if (canonize and model is not None) else []
+        canonizers = canonizers_for(model, example) if (canonize and model is not None) else []
     extra = list(extra_rules or [])
     if model is not None and hasattr(model, "lrp_rules"):
         extra = extra + list(model.lrp_rules())
@@ -333,16 +344,19 @@ def make_composite(
 
 # --------------------------------------------------------------------------- attribution
 def _prepare(model: nn.Module, X, target) -> tuple[torch.Tensor, torch.Tensor]:
+    """``X`` as float32 on the model's device and ``target`` checked (``check_target``), ``(n,)``."""
     p = next(model.parameters(), None)
     dev = p.device if p is not None else torch.device("cpu")
     x = torch.as_tensor(X.detach() if isinstance(X, torch.Tensor) else np.asarray(X), dtype=torch.float32).to(dev)
-    if x.ndim != 3:
-        raise ValueError(f"X must have shape (n, ch, t); got {tuple(x.shape)}")
+    if x.ndim != 3 or len(x) == 0:
+        raise ValueError(f"X must have shape (n, ch, t) with n >= 1; got {tuple(x.shape)}")
     if target is None:
         with torch.no_grad():
             t = model(x).argmax(1)
     else:
-        t = torch.as_tensor(np.broadcast_to(np.asarray(target.cpu() if isinstance(target, torch.Tensor) else target), (len(x),)).copy()).long().to(dev)
+        with torch.no_grad():
+            n_classes = model(x[:1]).shape[1]
+        t = check_target(target, len(x), n_classes).to(dev)
     return x, t
 
 
@@ -354,12 +368,12 @@ def lrp_relevance(model: nn.Module, X, target=None, composite: Composite | None 
     i.e. LRP-epsilon). The model runs frozen in eval mode; the composite (and its canonizers) is
     registered only for this call.
     """
-    if composite is None:
-        composite = make_composite(model=model, **composite_kw)
-    elif composite_kw:
+    if composite is not None and composite_kw:
         raise ValueError(f"give either a composite or composite keywords, not both ({sorted(composite_kw)})")
     with frozen(model):
         x, t = _prepare(model, X, target)
+        if composite is None:
+            composite = make_composite(model=model, example=x[:1], **composite_kw)
 
         def init(out):  # relevance at the output: the target logit, zero elsewhere
             return torch.zeros_like(out).scatter(1, t[:, None], out.gather(1, t[:, None]))
@@ -386,9 +400,9 @@ def conservation(model: nn.Module, X, relevance: np.ndarray, target=None) -> np.
 
 def canonized_outputs(model: nn.Module, X, canonizers: Sequence[Canonizer] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Logits ``(n, n_classes)`` of the original and of the canonized model (should be equal)."""
-    canonizers = canonizers_for(model) if canonizers is None else canonizers
     with frozen(model), torch.no_grad():
         x, _ = _prepare(model, X, 0)
+        canonizers = canonizers_for(model, x[:1]) if canonizers is None else canonizers
         before = model(x).cpu().numpy()
         comp = Composite(canonizers=list(canonizers))
         with comp.context(model) as m:
@@ -401,7 +415,8 @@ def canonized_outputs(model: nn.Module, X, canonizers: Sequence[Canonizer] | Non
 
 # --------------------------------------------------------------------------- registry
 def _run(rule: str, model, X, target, **kw) -> np.ndarray:
-    comp = make_composite(rule, model=model, **kw)
+    # X[:1] traces the BatchNorm pairs of any model, also one without n_chans / n_times
+    comp = make_composite(rule, model=model, example=X[:1], **kw)
     return lrp_relevance(model, X, target, comp)
 
 

@@ -5,10 +5,17 @@ implementation receives a frozen model in eval mode on ``device``, ``X`` as a fl
 tensor ``(n, ch, t)`` on that device, ``target`` as a long tensor ``(n,)`` and the
 method's keyword arguments; it returns a numpy array ``(n, ch, t)`` (time domain) or
 ``(n, ch, n_bands)`` (frequency domain). Walked through in ``notebooks/01_quickstart``.
+
+:func:`explain` checks its inputs before any method runs: ``X`` must be a non-empty numeric
+``(n, ch, t)`` array without NaN/inf; the model must map it to logits ``(n, n_classes)``;
+``target`` must be integer-typed (:func:`check_target`) and inside ``[0, n_classes)``; a method
+registered with ``uses_target=False`` refuses an explicit target that differs from the
+predicted class (it could not honour it).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from eegnb.utils import get_device, to_numpy
+from eegnb.utils import get_device
 
 DOMAINS = ("time", "frequency")
 
@@ -27,8 +34,12 @@ class Method:
 
     name: registry key. fn: the implementation. domain: ``"time"`` (map has X's shape)
     or ``"frequency"`` (``(n, ch, n_bands)``). signed: True when the map keeps its sign
-    (LRP family); False when it is a non-negative importance. needs_sfreq: the method
-    needs ``sfreq=`` (frequency methods). description: one line for tables.
+    (LRP family, integrated gradients, occlusion); False when it is a non-negative importance.
+    needs_sfreq: the method needs ``sfreq=`` (frequency methods). uses_target: the map depends
+    on ``target`` (False: the method explains the whole output, e.g. ``context_mask``, or
+    nothing, ``random``; :func:`explain` then refuses an explicit target other than the
+    predicted class). description: one line for tables; paper: the reference; defaults: the
+    implementation's keyword defaults (read from its signature).
     """
 
     name: str
@@ -39,6 +50,7 @@ class Method:
     description: str = ""
     paper: str = ""
     defaults: dict = field(default_factory=dict)
+    uses_target: bool = True
 
 
 METHODS: dict[str, Method] = {}
@@ -52,13 +64,22 @@ def register(
     needs_sfreq: bool = False,
     description: str = "",
     paper: str = "",
+    uses_target: bool = True,
+    defaults: dict | None = None,
 ):
-    """Decorator registering ``fn(model, X, target, **kw) -> np.ndarray`` under ``name``."""
+    """Decorator registering ``fn(model, X, target, **kw) -> np.ndarray`` under ``name``.
+
+    ``defaults`` (the method's keywords and their defaults, for tables) are read from ``fn``'s
+    keyword parameters unless given (for an ``fn`` that forwards ``**kw`` to a class).
+    """
     if domain not in DOMAINS:
         raise ValueError(f"domain must be one of {DOMAINS}, got {domain!r}")
 
     def deco(fn):
-        METHODS[name] = Method(name, fn, domain, signed, needs_sfreq, description, paper)
+        params = list(inspect.signature(fn).parameters.values())[3:]
+        found = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+        METHODS[name] = Method(name, fn, domain, signed, needs_sfreq, description, paper,
+                               dict(found if defaults is None else defaults), uses_target)
         return fn
 
     return deco
@@ -95,6 +116,40 @@ def _as_input(X) -> torch.Tensor:
     return t.float()
 
 
+def check_target(target, n: int, n_classes: int | None = None) -> torch.Tensor:
+    """``target`` as a long tensor ``(n,)`` (on CPU), or ValueError.
+
+    Accepted: a Python int, or an integer numpy array / torch tensor / list of shape ``()``
+    (one class for every sample) or ``(n,)``. Refused: floats (even integral values such as
+    ``1.0``: cast with ``.astype(int)``), bools, other shapes and, when ``n_classes`` is given,
+    values outside ``[0, n_classes)`` (a negative index would silently pick a class from the end).
+    """
+    if isinstance(target, (bool, np.bool_)):
+        raise ValueError(f"target must be an integer class index, got a bool ({target!r})")
+    if isinstance(target, torch.Tensor):
+        arr = target.detach().cpu().numpy()
+    else:
+        try:
+            arr = np.asarray(target)
+        except Exception as e:  # ragged lists and the like
+            raise ValueError(f"target must be an int or an integer array of shape ({n},): {e}") from e
+    if arr.dtype == np.bool_:
+        raise ValueError("target must hold integer class indices, got a bool array")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(
+            f"target must hold integer class indices, got dtype {arr.dtype}; "
+            "cast it first (e.g. target.astype(int) or target.long())"
+        )
+    if arr.ndim > 1 or (arr.ndim == 1 and len(arr) != n):
+        raise ValueError(f"target must be one int or shape ({n},), got shape {arr.shape}")
+    if n_classes is not None and arr.size and (arr.min() < 0 or arr.max() >= n_classes):
+        bad = arr[(arr < 0) | (arr >= n_classes)]
+        raise ValueError(
+            f"target must lie in [0, {n_classes}) (the model has {n_classes} outputs); got {sorted(set(bad.tolist()))}"
+        )
+    return torch.as_tensor(np.broadcast_to(arr, (n,)).astype(np.int64))
+
+
 @torch.no_grad()
 def predict(model: torch.nn.Module, X, *, device=None, batch_size: int = 256) -> np.ndarray:
     """Class probabilities ``(n, n_classes)`` of ``model`` on ``X (n, ch, t)``, in eval mode."""
@@ -127,7 +182,9 @@ def explain(
     method : a key of :data:`METHODS` (``sorted(METHODS)`` lists them).
     model : a torch module mapping ``(n, ch, t)`` float32 to logits ``(n, n_classes)``.
     X : ``(n, ch, t)`` numpy array or tensor.
-    target : class index per sample ``(n,)`` or one int for all; default the predicted class.
+    target : class index per sample ``(n,)`` or one int for all (integer dtype, in
+        ``[0, n_classes)``; see :func:`check_target`); default the predicted class. Methods
+        with ``uses_target=False`` accept only ``None`` or the predicted class.
     device : ``"cpu"``, ``"cuda"`` or ``None``/``"auto"``.
     batch_size : samples per call of the implementation (default: all at once, or the
         method's own batching).
@@ -137,7 +194,8 @@ def explain(
     Returns
     -------
     numpy array ``(n, ch, t)`` for time-domain methods, ``(n, ch, n_bands)`` for frequency
-    methods. LRP-family maps keep their sign; the others are non-negative importances.
+    methods. Maps of methods with ``METHODS[name].signed`` keep their sign (LRP family, integrated
+    gradients, input x gradient, occlusion, easyPEASI); the others are non-negative importances.
     """
     if method not in METHODS:
         raise ValueError(f"unknown explanation method {method!r}; known: {sorted(METHODS)}")
@@ -147,15 +205,28 @@ def explain(
     dev = get_device(device)
     Xt = _as_input(X)
     n = len(Xt)
+    if n == 0:
+        raise ValueError(f"X is empty: shape {tuple(Xt.shape)}; explain needs at least one sample (n >= 1)")
     model = model.to(dev)
     with frozen(model):
+        try:
+            proba = predict(model, Xt, device=dev)
+        except IndexError as e:  # softmax over dim 1 of a 1-D output
+            raise ValueError(f"model must map X (n, ch, t) to logits (n, n_classes): {e}") from e
+        if proba.ndim != 2 or proba.shape[0] != n:
+            raise ValueError(f"model must map X (n, ch, t) to logits (n, n_classes); got output shape {proba.shape}")
+        predicted = torch.as_tensor(proba.argmax(1))
         if target is None:
-            target_t = torch.as_tensor(predict(model, Xt, device=dev).argmax(1))
+            target_t = predicted
         else:
-            tgt = np.asarray(to_numpy(target))
-            if tgt.ndim > 1 or (tgt.ndim == 1 and len(tgt) != n):
-                raise ValueError(f"target must be one int or shape ({n},), got shape {tgt.shape}")
-            target_t = torch.as_tensor(np.broadcast_to(tgt, (n,)).copy()).long()
+            target_t = check_target(target, n, proba.shape[1])
+            if not m.uses_target and not torch.equal(target_t, predicted):
+                idx = torch.nonzero(target_t != predicted)[:5, 0].tolist()
+                raise ValueError(
+                    f"method {method!r} does not use target, so it cannot explain a class other than the "
+                    f"predicted one; target differs from the predicted class at samples {idx}"
+                    f"{' ...' if int((target_t != predicted).sum()) > 5 else ''}: pass target=None"
+                )
         bs = batch_size or n
         outs = []
         for i in range(0, n, bs):
@@ -170,13 +241,25 @@ def explain(
     return out.astype(np.float32, copy=False)
 
 
+def _forwarded(fn) -> str:
+    kinds = {p.kind for p in inspect.signature(fn).parameters.values()}
+    return "see the method's docstring" if inspect.Parameter.VAR_KEYWORD in kinds else ""
+
+
 def methods_table():
-    """A pandas DataFrame describing the registered methods (name, domain, signed, paper)."""
+    """A pandas DataFrame describing the registered methods.
+
+    Columns: domain, signed, uses_target, needs_sfreq, keywords (the implementation's keyword
+    defaults), paper, description; one row per method, in registration order.
+    """
     import pandas as pd
 
     return pd.DataFrame(
         [
-            dict(method=m.name, domain=m.domain, signed=m.signed, paper=m.paper, description=m.description)
+            dict(method=m.name, domain=m.domain, signed=m.signed, uses_target=m.uses_target,
+                 needs_sfreq=m.needs_sfreq,
+                 keywords=", ".join(f"{k}={v!r}" for k, v in m.defaults.items()) or _forwarded(m.fn),
+                 paper=m.paper, description=m.description)
             for m in METHODS.values()
         ]
     ).set_index("method")

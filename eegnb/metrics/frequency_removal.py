@@ -7,8 +7,13 @@
   should fall far below ``Ori``; ``RN`` (non-salient removed) should stay near it. Score
   direction: a larger ``RN - RS`` gap is a more faithful map. Applies to any
   ``(n, ch, n_bands)`` or ``(ch, n_bands)`` map on any classifier of ``(n, ch, t)`` signals.
-  Ties at the median (saturated masks) are broken by a seeded random order so that each half
-  holds exactly half of the components, as the median split does when values are distinct.
+  Ties use average ranks (shared code in :mod:`eegnb.metrics.ranking`): a tie group
+  straddling the median goes wholly to the side holding at least half of it, so the halves
+  may differ in size; their sizes are returned. Constant (e.g. all-zero) and non-finite maps
+  rank nothing: they are counted (``n_degenerate``) and excluded — instance level scores the
+  non-degenerate samples only, group level returns NaN with ``degenerate=True``. The
+  deletion-curve view of the same game is ``eegnb.metrics.faithfulness.deletion_curve(...,
+  axis="band")``.
 - :func:`kde_score`: mean log-likelihood of perturbed samples under a Gaussian kernel density
   (scikit-learn ``KernelDensity``) fitted on the original samples (paper 2, Table 2; higher
   means the perturbed samples look more like the data). The paper does not say in which
@@ -27,24 +32,34 @@ import torch
 
 from eegnb.explain.bands import aggregate_bins, band_edges, bin_band_index, rfft_freqs
 from eegnb.explain.registry import predict
+from eegnb.metrics.ranking import rank_select, row_degenerate
 from eegnb.utils import to_numpy
 
 
-def salient_split(saliency: np.ndarray, *, seed: int = 0) -> np.ndarray:
+def salient_split(saliency: np.ndarray, *, seed: int = 0, return_info: bool = False):
     """Boolean ``salient`` of ``saliency``'s shape: per map (last two axes ``(ch, n_bands)``),
-    the top half of components by value (median split; seeded random order among ties)."""
+    the top half of the components by value (median split by average rank, tie groups kept
+    whole: a component is salient when its average rank from the top is ``<= E // 2 + 0.5``).
+
+    Degenerate maps (constant, e.g. all zero, or non-finite) get no salient component and are
+    flagged. ``return_info=True`` also returns ``{"degenerate" (n,), "n_degenerate",
+    "n_salient" (n,), "n_nonsalient" (n,)}`` (``n = 1`` for a single map). ``seed`` is kept for
+    backward compatibility and unused: there is no random draw.
+    """
     s = np.asarray(saliency, dtype=float)
     if s.ndim not in (2, 3):
         raise ValueError(f"saliency must be (ch, n_bands) or (n, ch, n_bands); got shape {s.shape}")
     flat = s.reshape(-1, s.shape[-2] * s.shape[-1]) if s.ndim == 3 else s.reshape(1, -1)
-    rng = np.random.default_rng(seed)
-    out = np.zeros(flat.shape, dtype=bool)
-    k = flat.shape[1] // 2
-    for i, row in enumerate(flat):
-        tie = rng.permutation(len(row))
-        order = np.lexsort((tie, -row))  # descending value, ties in random order
-        out[i, order[:k]] = True
-    return out.reshape(s.shape)
+    deg = row_degenerate(flat)
+    out = rank_select(np.where(np.isfinite(flat), flat, 0.0), flat.shape[1] // 2, "most")
+    out[deg] = False
+    out = out.reshape(s.shape)
+    if not return_info:
+        return out
+    o = out.reshape(len(flat), -1)
+    n_sal = o.sum(1)
+    n_non = np.where(deg, 0, o.shape[1] - n_sal)
+    return out, dict(degenerate=deg, n_degenerate=int(deg.sum()), n_salient=n_sal, n_nonsalient=n_non)
 
 
 def remove_components(X, remove: np.ndarray, *, sfreq: float, edges: np.ndarray) -> np.ndarray:
@@ -86,7 +101,12 @@ def removal_game(
     saliency ``(n, ch, n_bands)`` (or ``(ch, n_bands)`` at group level). ``level="group"``
     averages the maps over samples and removes the same components from every sample;
     ``"instance"`` splits each sample's own map. Band ``edges`` default to
-    ``band_edges(sfreq, n_bands, bands)``. Also returns ``rn_drop``/``rs_drop`` (``ori`` minus).
+    ``band_edges(sfreq, n_bands, bands)``. Also returns ``rn_drop``/``rs_drop`` (``ori`` minus),
+    ``n`` (samples scored), ``n_degenerate`` / ``degenerate`` (constant or non-finite maps,
+    excluded at instance level; at group level ``rn``/``rs`` are NaN), ``n_salient`` /
+    ``n_nonsalient`` (halves' sizes; the mean over scored samples at instance level),
+    ``n_components`` and ``ori_all`` (accuracy on every sample). ``seed`` is unused (no
+    random tie-breaking).
     """
     if level not in ("group", "instance"):
         raise ValueError(f"level must be 'group' or 'instance', got {level!r}")
@@ -102,15 +122,37 @@ def removal_game(
         sal = sal.mean(0) if sal.ndim == 3 else sal
     elif sal.ndim != 3:
         raise ValueError("instance level needs per-sample saliency (n, ch, n_bands)")
-    salient = salient_split(sal, seed=seed)
+    salient, info = salient_split(sal, return_info=True)
+    n_comp = int(salient.shape[-1] * salient.shape[-2])
 
-    def acc(Z):
-        return float((predict(model, Z, device=device).argmax(1) == y).mean())
+    def acc(Z, yy):
+        return float((predict(model, Z, device=device).argmax(1) == yy).mean()) if len(yy) else float("nan")
 
-    ori = acc(X)
-    rn = acc(remove_components(X, ~salient, sfreq=sfreq, edges=edges))
-    rs = acc(remove_components(X, salient, sfreq=sfreq, edges=edges))
-    return dict(ori=ori, rn=rn, rs=rs, rn_drop=ori - rn, rs_drop=ori - rs)
+    X = np.asarray(to_numpy(X), dtype=np.float32)
+    ori_all = acc(X, y)
+    ok = ~info["degenerate"]
+    common = dict(n_degenerate=info["n_degenerate"], n_components=n_comp, ori_all=ori_all)
+    if level == "group":
+        if not ok[0]:  # a constant group map splits nothing: no result, flagged
+            nan = float("nan")
+            return dict(ori=ori_all, rn=nan, rs=nan, rn_drop=nan, rs_drop=nan, degenerate=True,
+                        n=n, n_salient=0, n_nonsalient=0, **common)
+        Xs, ys, sal_s = X, y, salient
+        sizes = dict(n_salient=int(info["n_salient"][0]), n_nonsalient=int(info["n_nonsalient"][0]))
+    else:
+        Xs, ys, sal_s = X[ok], y[ok], salient[ok]
+        sizes = dict(
+            n_salient=float(info["n_salient"][ok].mean()) if ok.any() else float("nan"),
+            n_nonsalient=float(info["n_nonsalient"][ok].mean()) if ok.any() else float("nan"),
+        )
+    if len(ys) == 0:
+        nan = float("nan")
+        return dict(ori=nan, rn=nan, rs=nan, rn_drop=nan, rs_drop=nan, degenerate=True, n=0, **sizes, **common)
+    ori = acc(Xs, ys)
+    rn = acc(remove_components(Xs, ~sal_s, sfreq=sfreq, edges=edges), ys)
+    rs = acc(remove_components(Xs, sal_s, sfreq=sfreq, edges=edges), ys)
+    return dict(ori=ori, rn=rn, rs=rs, rn_drop=ori - rn, rs_drop=ori - rs,
+                degenerate=bool(info["n_degenerate"] > 0), n=int(len(ys)), **sizes, **common)
 
 
 def log_band_power(X, *, sfreq: float, n_bands: int = 10, bands=None) -> np.ndarray:

@@ -11,9 +11,12 @@ score the mean over channels (paper Sec. III-C, III-D).
 
 Instance level ranks each sample by its own map; group level (paper Fig. 7) averages the
 maps of a group (e.g. all samples one subject's model sees) and removes the same elements
-from every sample of that group. Ties are broken at random with a seeded generator so a
-flat map does not always remove the first channels. Hand-written: the games are a few lines
-of numpy; walked through in ``notebooks/11_context_mask_experiments.ipynb``.
+from every sample of that group. Ties are never broken at random: :func:`removal_accuracy` is
+the deletion engine of :mod:`eegnb.metrics.faithfulness` at ``k`` (tie groups removed whole,
+accuracy interpolated linearly inside the group straddling ``k``, so a flat map scores on the
+straight line between removing nothing and everything) and :func:`select` keeps tie groups
+whole by average rank. Hand-written: the games are a few lines of numpy; walked through in
+``notebooks/11_context_mask_experiments.ipynb``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+from eegnb.metrics.ranking import rank_select
 
 AXES = {"channel": 2, "time": 1}  # axis of the map averaged away to score the other
 
@@ -58,22 +63,16 @@ def group_scores(scores: np.ndarray, groups: np.ndarray | None = None) -> np.nda
 def select(scores: np.ndarray, k: int, order: str = "top", *, seed: int = 0) -> np.ndarray:
     """Boolean ``(n, e)`` marking each row's ``k`` highest (``"top"``) or lowest (``"bottom"``) scores.
 
-    Ties are broken at random (seeded).
+    Tie groups are kept whole (:func:`eegnb.metrics.ranking.rank_select`): an element is chosen
+    when its average rank is ``<= k + 0.5``, so a row may hold more or fewer than ``k`` when
+    values tie. ``seed`` is accepted for backward compatibility and unused (no random draw).
     """
     scores = np.asarray(scores, dtype=float)
     if scores.ndim != 2:
         raise ValueError(f"scores must have shape (n, elements), got {scores.shape}")
-    n, e = scores.shape
-    if not 0 <= k <= e:
-        raise ValueError(f"k must be in [0, {e}], got {k}")
     if order not in ("top", "bottom"):
         raise ValueError(f"order must be 'top' or 'bottom', got {order!r}")
-    key = -scores if order == "top" else scores
-    tie = np.random.default_rng(seed).random(scores.shape)
-    idx = np.lexsort((tie, key), axis=1)[:, :k]  # primary key: score, then the random tie-breaker
-    out = np.zeros((n, e), bool)
-    np.put_along_axis(out, idx, True, axis=1)
-    return out
+    return rank_select(scores, k, order)
 
 
 def remove(
@@ -102,7 +101,7 @@ def random_maps(shape: Sequence[int], seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).random(tuple(shape)).astype(np.float32)
 
 
-def _accuracy(model, X: np.ndarray, y: np.ndarray, device=None) -> float:
+def _accuracy(model, X: np.ndarray, y: np.ndarray, device=None) -> float:  # before removal
     from eegnb.explain.registry import predict
 
     return float((predict(model, X, device=device).argmax(1) == np.asarray(y)).mean())
@@ -123,22 +122,43 @@ def removal_accuracy(
     fill: float = 0.0,
     seed: int = 0,
     device=None,
+    replace=None,
+    batch_size: int = 256,
 ) -> float:
     """Accuracy of ``model`` on ``X (n, ch, t)`` after removing ``k`` channels/time steps chosen by ``maps``.
 
     ``level="instance"``: each sample's own map ranks its elements; ``"group"``: maps averaged
-    over ``groups`` (all samples when ``None``) first.
+    over ``groups`` (all samples when ``None``) first. Removed elements are set to ``fill``
+    (or any ``replace`` of :func:`eegnb.metrics.faithfulness.deletion_curve`). Ties: whole tie
+    groups, accuracy interpolated linearly inside the group that straddles ``k`` (the deletion
+    curve at ``k``); ``seed`` feeds noise replacements only.
     """
-    X = np.asarray(X)
+    from eegnb.metrics.faithfulness import _Remover, curve_at
+
+    X = np.asarray(X, dtype=np.float32)
     maps = np.asarray(maps)
     if maps.shape != X.shape:
         raise ValueError(f"maps must have X's shape {X.shape}, got {maps.shape}")
     if level not in ("instance", "group"):
         raise ValueError(f"level must be 'instance' or 'group', got {level!r}")
+    if order not in ("top", "bottom"):
+        raise ValueError(f"order must be 'top' or 'bottom', got {order!r}")
     s = element_scores(maps, axis, absolute=absolute)
+    if not 0 <= k <= s.shape[1]:
+        raise ValueError(f"k must be in [0, {s.shape[1]}], got {k}")
     if level == "group":
         s = group_scores(s, groups)
-    return _accuracy(model, remove(X, select(s, k, order, seed=seed), axis, fill), y, device)
+    if replace is None:
+        replace = "zero" if fill == 0 else (lambda Xb, rem: _fill(Xb, rem, axis, fill))
+    y = np.asarray(y)
+    remover = _Remover(X, axis, replace, seed=seed)
+    acc = curve_at(model, X, y, s, [k], remover, order=order, score="accuracy", device=device, batch_size=batch_size)
+    return float(np.nanmean(acc))
+
+
+def _fill(Xb: np.ndarray, rem: np.ndarray, axis: str, fill: float) -> np.ndarray:
+    full = rem[:, :, None] if axis == "channel" else rem[:, None, :]
+    return np.where(np.broadcast_to(full, Xb.shape), np.float32(fill), Xb)
 
 
 def removal_game(
