@@ -35,14 +35,11 @@ def element_scores(
     maps: np.ndarray, axis: str = "channel", *, absolute: bool = False
 ) -> np.ndarray:
     """Per-sample scores: ``(n, ch)`` (mean over time) for ``"channel"``, ``(n, t)`` for ``"time"``."""
-    maps = np.asarray(maps, dtype=float)
-    if maps.ndim != 3:
-        raise ValueError(f"maps must have shape (n, ch, t), got {maps.shape}")
+    from eegnb.metrics.faithfulness import element_scores as _element_scores
+
     if axis not in AXES:
         raise ValueError(f"axis must be one of {sorted(AXES)}, got {axis!r}")
-    if absolute:
-        maps = np.abs(maps)
-    return maps.mean(AXES[axis])
+    return _element_scores(maps, axis, absolute=absolute)
 
 
 def group_scores(scores: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
