@@ -147,12 +147,12 @@ def source_under(head: Head, electrode: str, depth: float = 0.015) -> tuple[int,
     return i, o / np.linalg.norm(o)
 
 
-def truth_weights(patterns: np.ndarray, floor: float = 0.1) -> np.ndarray:
+def truth_weights(patterns: np.ndarray, floor: float = 0.01) -> np.ndarray:
     """Graded channel weight of evidence sources with sensor ``patterns (ch, k)``.
 
     The summed lead-field power of the sources (independent signals add in power),
     normalised to max 1; weights below ``floor`` are set to 0 (there the planted signal has
-    under ``sqrt(floor)`` ≈ 32 % of its peak amplitude). Returns ``(ch,)`` in [0, 1].
+    under ``sqrt(floor)`` = 10 % of its peak amplitude). Returns ``(ch,)`` in [0, 1].
     """
     p = (np.asarray(patterns, dtype=float).reshape(len(patterns), -1) ** 2).sum(axis=1)
     w = p / p.max()

@@ -4,27 +4,58 @@
 returns an :class:`~eegnb.data.EEGData` whose ``truth`` says, sample by sample, where the
 class-dependent signal was added. Walked through in ``notebooks/02_data``.
 
-Background (every EEG layout, label independent)
-    A bank of latent sources per subject, each a neurodsp ``sim_powerlaw`` 1/f signal
-    (exponent about -1.7, high-passed at 1 Hz) plus a ``sim_bursty_oscillation`` alpha
-    rhythm (strongest for posterior sources), is mixed into the channels through a smooth
-    spatial kernel: a Gaussian (width 4 cm) of the 3-D distance between each electrode and
-    each source location on MNE's standard 10-05 montage. So neighbouring channels are
-    correlated as in real EEG. Independent sensor noise is added per channel. Sources are
-    simulated as one continuous recording per subject and cut into segments.
+Sources, not channels (the scalp layouts ``deap``, ``seed``, ``eegbci``, ``semi-eegbci``)
+    Everything is simulated as dipoles inside a head and projected to the electrodes through
+    a lead field (:mod:`eegnb.data.leadfield`: MNE three-layer sphere fitted to the 10-05
+    positions, volume source space on a 10 mm grid, ``mne.make_forward_solution`` with free
+    orientation; cached in memory). So neighbouring channels share most of their signal, as
+    in real EEG (volume conduction), and the planted evidence spreads over the scalp as a
+    real generator's would.
+Background (label independent)
+    Per subject, ``N_SOURCES`` (300) dipoles at random grid points at least
+    ``SOURCE_DEPTH`` (1.5 cm) below the inner skull, with random orientations, carry
+    independent noise whose sensor projection is shaped to a 1/f^x spectrum (x = the
+    layout's exponent +-0.15 per subject, high-passed at 1 Hz), plus ``N_ALPHA`` (2) radial
+    occipito-parietal dipoles carrying neurodsp ``sim_bursty_oscillation`` alpha at the
+    subject's peak (8.5-12 Hz). Then the reference (``BACKGROUND[layout]["reference"]``:
+    the common average for DEAP, whose preprocessed release is average-referenced, and for
+    SEED, an assumption; linked earlobes A1/A2 for EEGBCI, whose reference the release does
+    not state), for EEGBCI a common reference term (one 1/f signal added to every channel:
+    the reference electrode's own activity), channel gains (log-normal, sd 0.1), white
+    sensor noise and the subject's amplitude (8-16 uV). Sources are simulated as one
+    continuous recording per subject, cut into segments.
+Calibration (``BACKGROUND``; measured with :func:`eegnb.data.realism.realism_table`)
+    EEGBCI is calibrated to one real recording only, PhysioNet EEGBCI subject S001 (imagery
+    runs 4/8/12, 0-4 s after each cue, all 64 channels): aperiodic slope (Welch, linear fit in
+    log-log over 2-40 Hz without 7-14 Hz) -1.62, 8-12 Hz power over the aperiodic fit 1.27,
+    mean |correlation| between channels 0.66 (0.92 for pairs < 4 cm apart, 0.58 for pairs
+    > 10 cm); the source exponent, the alpha strength and the common reference term were set
+    so the simulation lands within 0.1 / 0.1 / 0.06 of these (notebooks/02_data records both
+    sides; tests/test_simulate.py checks it on S001). DEAP and SEED are *not* calibrated to
+    their own recordings (not available here): they use the same source exponent and alpha
+    strength with their own reference; their slopes lie within the -1 to -2 range of adult
+    EEG aperiodic exponents reported with FOOOF/specparam (Donoghue et al. 2020, Nat
+    Neurosci 23:1655), which is a plausibility bound, not a fit.
 Subjects (fixed per subject, the same whatever ``n_subjects``)
-    Channel gains (log-normal, sd 0.15), 1/f exponent (-2 to -1.4), alpha peak frequency
-    (8.5-12 Hz), alpha strength, sensor noise level and overall amplitude (8-16 uV). Segments of one subject share these,
-    so subjects form clusters; none of them depends on the label.
+    Source positions and orientations, channel gains, 1/f exponent, alpha peak frequency and
+    strength, sensor noise and overall amplitude. Segments of one subject share these, so
+    subjects form clusters; none of them depends on the label.
 Planted class evidence (the only label-dependent signal; ``truth`` marks it)
-    A band-limited signal (neurodsp ``sim_powerlaw`` with exponent 0 filtered to a band)
-    projected onto a few channels with weights ``w`` and multiplied by a time envelope
-    ``e(t)``; its amplitude depends on the class. ``truth[i, ch, t] = w[ch] * e_i(t)`` is the
-    normalised amplitude envelope of the planted signal (1 = full amplitude, 0 = none), and
-    ``truth_freq[ch, f]`` is ``w[ch]`` on the planted frequency bins. The modulation depth
-    ``m`` falls log-linearly from the layout's easiest to its hardest value as
-    ``difficulty`` goes from 0 to 1, calibrated so that EEGNet reaches about 99% (0), about
-    85-90% (0.5, the default) and about 60% (1); see ``info["effect"]``.
+    A band-limited signal (white noise filtered to a band) carried by radial dipoles 1.5 cm
+    below the inner skull under the named electrodes' standard 10-05 positions
+    (``info["planted"]["sources"]``), projected through the same lead field and reference,
+    and multiplied by a time envelope ``e(t)``; its amplitude depends on the class. Its
+    size is an in-band amplitude SNR (``PLANTED_SNR``): at the peak channel, the planted
+    signal's standard deviation is SNR x the background's in the same band (before the
+    class modulation). **Truth follows the projection**: the graded channel weight ``w[ch]``
+    is the evidence dipoles' summed lead-field power, normalised to max 1 and set to 0 below
+    0.1 (there the planted amplitude is under 32 % of its peak; :func:`~eegnb.data.leadfield.
+    truth_weights`); ``truth[i, ch, t] = w[ch] * e_i(t)`` and ``truth_freq[ch, f]`` is
+    ``w[ch]`` on the planted frequency bins. The metrics count ``truth >= 0.5``
+    (``TRUTH_THRESHOLD``) as positive: ``info["planted"]["channels"]`` lists the channels that
+    pass, ``info["planted"]["weights"]`` every weight > 0. The modulation depth ``m`` falls
+    log-linearly from the layout's easiest to its hardest value as ``difficulty`` goes from 0
+    to 1 (``EFFECT_RANGE``; ``info["effect"]``).
 
 Layouts (``info["planted"]`` lists the channels, bands and windows):
 
@@ -32,31 +63,44 @@ Layouts (``info["planted"]`` lists the channels, bands and windows):
     32 channels, 128 Hz, 4 s (512 samples); trials of ``n_segments`` segments with binary
     ``valence`` and ``arousal`` labels drawn independently per trial (both in ``meta``);
     ``label="arousal"`` (default) or ``"valence"`` picks ``y`` and ``truth``. Both effects are
-    always planted: arousal as a 0.75 s theta (5-7 Hz) + beta (18-25 Hz) burst over
-    F7/FC5/T7/F8/FC6/T8 whose beta/theta balance depends on arousal (high: more beta);
-    valence as a 1 s frontal alpha (8-12 Hz) burst over AF3/F3 and AF4/F4 whose left/right
-    balance depends on valence (high valence: less left alpha). Each burst starts at a
-    random time per segment (0.25 s to 3 s), so time-step removal experiments make sense.
+    always planted: arousal as a 0.75 s theta (5-7 Hz) + beta (18-25 Hz) burst from two
+    dipoles under FT7 and FT8 whose beta/theta balance depends on arousal (high: more beta;
+    truth >= 0.5 at T8, F7, F8, T7, FC6, FC5); valence as a 1 s frontal alpha (8-12 Hz)
+    burst from dipoles under AF3 and AF4 whose left/right balance depends on valence (high
+    valence: less left alpha; truth >= 0.5 at AF3, AF4, F4). Each burst starts at a random
+    time per segment (0.25 s to 3 s), so time-step removal experiments make sense.
 ``"seed"``
     62 channels, 200 Hz, 2 s (400 samples); 15 trials per session in SEED's order
     (5 positive, 5 neutral, 5 negative), ``n_segments`` segments per trial; binary
     (negative=0, positive=1) drops neutral, ``n_classes=3`` keeps it
     (negative/neutral/positive). Evidence is spectral and spans the whole segment:
-    beta/gamma (16-45 Hz) band power over the lateral temporal channels (FT7, T7, TP7,
-    FT8, T8, TP8 weight 1; FC5, C5, CP5, FC6, C6, CP6 weight 0.5), higher for positive.
+    beta/gamma (16-45 Hz) band power from dipoles under T7 and T8 (lateral temporal
+    cortex), higher for positive; truth >= 0.5 at T7 and T8, graded at TP7/TP8/FT7/FT8.
     Subjects also differ in that band's baseline power (label independent).
 ``"eegbci"``
     64 channels, 160 Hz, 4 s after the cue (640 samples); left vs right hand imagery.
-    A sensorimotor mu (subject peak +-1.5 Hz) + beta (18-26 Hz) rhythm sits over both
-    C3 and C4 neighbourhoods (C3/C4 weight 1, FC3/CP3/C5/C1 and FC4/CP4/C6/C2 0.6) all the time; between about 0.5 s and 3.5 s after the cue its
-    amplitude drops (event-related desynchronisation) over the hemisphere contralateral to
-    the imagined hand (C3 area for the right hand, C4 area for the left). ``truth`` marks
-    both neighbourhoods in that window.
+    A sensorimotor mu (subject peak +-1.5 Hz) + beta (18-26 Hz) rhythm from dipoles under
+    C3 and C4 runs all the time; between about 0.5 s and 3.5 s after the cue its amplitude
+    drops (event-related desynchronisation) at the source contralateral to the imagined
+    hand (C3 for the right hand, C4 for the left). ``truth`` marks both sources' projection
+    in that window (>= 0.5 at C3 and C4; FC3/C5/C1/CP3 and their right twins 0.16-0.29).
+``"semi-eegbci"`` (semi-synthetic; needs ``data_dir``)
+    Background = real EEGBCI recordings (:func:`eegnb.data.loaders.load_eegbci`, ``runs``
+    4/8/12 by default, 0-4 s after every cue, each epoch demeaned), subjects 1..n_subjects
+    of ``data_dir``. New labels are drawn (balanced, independent of the real cues, which stay
+    in ``meta["real_label"]``); class evidence is a 2 s mu burst (9-13 Hz, Tukey window at a
+    random onset) from the dipole under C4 (left hand) or C3 (right hand), projected through
+    the lead field (linked-ears reference), with in-band amplitude SNR = ``effect_size(
+    "semi-eegbci", difficulty)`` relative to the recording's own 9-13 Hz std at the peak
+    channel. Outside the burst the data equal the real recording exactly (not demeaned
+    again), so the truth is exact and the noise is real.
 ``"sleep-edf"``
     Fpz-Cz (eeg), horizontal EOG (eog), submental EMG (emg); 100 Hz; 30 s epochs; classes
-    W, N1, N2, N3, REM. Every subject has two nights (placebo and temazepam, order drawn per
-    subject) following a Markov hypnogram whose transition probabilities (one table per
-    third of the night) were calibrated on the 20 Sleep-EDF-20 hypnograms
+    W, N1, N2, N3, REM. No lead field: a single bipolar EEG derivation plus two non-EEG
+    channels give no spatial pattern to project (one EEG row), so the modality evidence is
+    kept as before, per channel. Every subject has two nights (placebo and temazepam, order
+    drawn per subject) following a Markov hypnogram whose transition probabilities (one
+    table per third of the night) were calibrated on the 20 Sleep-EDF-20 hypnograms
     (``sleep_transitions.csv``, made by :func:`calibrate_hypnogram`); ``epochs_per_night``
     epochs are drawn at random from each night (sorted by time). Stage signatures: W alpha +
     high EMG tone; N1 theta + slow eye movements; N2 spindles (11-15 Hz) + K-complexes;
@@ -70,9 +114,11 @@ Layouts (``info["planted"]`` lists the channels, bands and windows):
     night of every recording (stage index per 30 s epoch) is in ``info["hypnograms"]``.
 
 Units: microvolts (``info["unit"] == "uV"``). Deterministic for a given ``seed``.
-Hand-written here (no library simulates multichannel EEG with planted labels): the
-spatial mixing, the envelopes, the sleep transients (spindles, K-complexes, eye
-movements) and the Markov hypnogram; the signals themselves come from neurodsp.
+Hand-written here (no library simulates multichannel EEG with planted labels): the choice
+of dipoles and orientations, the 1/f shaping after projection (the same spectral shaping
+as neurodsp's ``sim_powerlaw``), the envelopes, the sleep transients (spindles,
+K-complexes, eye movements) and the Markov hypnogram; the lead fields come from MNE, the
+alpha bursts from neurodsp.
 """
 
 from __future__ import annotations
@@ -107,7 +153,7 @@ EFFECT_RANGE: dict[str, tuple[float, float]] = {
 
 # In-band amplitude SNR of the planted rhythms at their peak channel: the planted signal's
 # standard deviation over the background's in the same band (before class modulation).
-PLANTED_SNR: dict[str, float] = {"deap": 1.5, "seed": 1.5, "eegbci": 1.5}
+PLANTED_SNR: dict[str, float] = {"deap": 2.5, "seed": 2.5, "eegbci": 2.5}
 
 
 def effect_size(layout: str, difficulty: float) -> float:
@@ -200,9 +246,9 @@ def _fit_len(sig: np.ndarray, n: int) -> np.ndarray:
 # reference term (variance relative to the 1/f part) and the reference, per layout.
 # eegbci: fitted to EEGBCI S001 (runs 4/8/12) with eegnb.data.realism.realism_table.
 BACKGROUND: dict[str, dict] = {
-    "deap": dict(reference="average", exponent=-1.62, alpha=0.12, common=0.0, noise=0.03),
-    "seed": dict(reference="average", exponent=-1.62, alpha=0.12, common=0.0, noise=0.03),
-    "eegbci": dict(reference="ears", exponent=-1.62, alpha=0.12, common=0.8, noise=0.03),
+    "deap": dict(reference="average", exponent=-1.62, alpha=0.06, common=0.0, noise=0.03),
+    "seed": dict(reference="average", exponent=-1.62, alpha=0.06, common=0.0, noise=0.03),
+    "eegbci": dict(reference="ears", exponent=-1.62, alpha=0.06, common=0.8, noise=0.03),
 }
 N_SOURCES = 300  # background dipoles per subject (random grid points, random orientations)
 SOURCE_DEPTH = 0.015  # m below the inner skull: the shallowest background dipole
@@ -940,7 +986,8 @@ def simulate(layout: str, *, n_subjects: int, seed: int = 0,
 
     Parameters
     ----------
-    layout : "deap" | "seed" | "eegbci" | "sleep-edf"
+    layout : "deap" | "seed" | "eegbci" | "sleep-edf" | "semi-eegbci" (real background,
+        needs ``data_dir``)
     n_subjects : number of subjects (numbered 1..n_subjects in ``subject``/``meta``).
     seed : fixes every random draw (a subject's data do not depend on ``n_subjects``).
     difficulty : 0 (easiest, EEGNet about 99%) .. 1 (hardest, about 60%); default 0.5
@@ -949,6 +996,9 @@ def simulate(layout: str, *, n_subjects: int, seed: int = 0,
     layout_kw : "deap": ``label`` ("arousal"|"valence"), ``n_trials`` (40; quick 12),
         ``n_segments`` (3; quick 2). "seed": ``n_classes`` (2|3), ``n_segments`` (8;
         quick 3), ``n_sessions`` (1). "eegbci": ``n_trials`` (45; quick 20).
+        "semi-eegbci": ``data_dir`` (required), ``runs`` ((4, 8, 12)). The scalp layouts
+        take ``positions`` ({channel: (3,) m}) to move electrodes in the lead field (the
+        evidence dipoles stay put, so the truth moves with the electrodes).
         "sleep-edf": ``epochs_per_night`` (200; quick 40), ``ages`` (per subject).
 
     Returns an :class:`EEGData` with ``X (n, ch, t)`` in uV, ``truth (n, ch, t)``,
