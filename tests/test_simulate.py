@@ -86,9 +86,10 @@ def test_seed_evidence_only_where_truth_says():
     gap = planted[d.y == 1].mean() - planted[d.y == 0].mean()
     gap_far = far[d.y == 1].mean() - far[d.y == 0].mean()
     assert gap > 0.8  # positive: more beta/gamma over lateral temporal channels
-    # new contract: the far channels get a little of the dipoles' field (truth < 0.05 there)
+    # new contract: the far channels get a little of the dipoles' field (truth < 0.05 there),
+    # which at difficulty 0 (in-band SNR 6) is visible, but much weaker
     assert d.truth[:, [d.ch_names.index(c) for c in ["FZ", "PZ", "O1", "O2"]]].max() < 0.05
-    assert abs(gap_far) < 0.25 * gap
+    assert abs(gap_far) < 0.5 * gap
     tch = d.truth.max(axis=(0, 2)) > 0
     # new contract (lead field): graded weights spread from the dipoles under T7/T8
     assert {d.ch_names[i] for i in np.flatnonzero(tch)} >= {"T7", "T8", "TP7", "TP8"}
@@ -118,7 +119,7 @@ def test_deap_label_choice_and_time_localised_truth(label):
     assert tch == set(d.info["planted"]["weights"])
     # new contract (lead field): the dipoles' projection, not a fixed channel list
     assert set(d.info["planted"]["channels"]) == (
-        {"F7", "FC5", "T7", "F8", "FC6", "T8"} if label == "arousal" else {"AF3", "AF4", "F4"})
+        {"F7", "T7", "F8", "FC6", "T8"} if label == "arousal" else {"AF3", "F3", "AF4", "F4", "Fp2"})
     active = (d.truth.max(axis=1) > 0).sum(-1) / d.sfreq  # seconds of evidence per sample
     assert 0.5 <= active.min() and active.max() <= 1.1
     onsets = d.meta["burst_onset"].to_numpy()
@@ -234,7 +235,8 @@ def test_evidence_contrast_and_pooled_split():
     d = simulate("seed", n_subjects=3, seed=0, quick=True, difficulty=0.2)
     c = evidence_contrast(d)
     # new contract: "other" (truth < 0.05) still sees a little of the lead-field spread
-    assert c.loc["planted", "max_abs_d"] > 2 * c.loc["other", "max_abs_d"]
+    assert c.loc["planted", "max_abs_d"] > 1.5
+    assert c.loc["planted", "max_abs_gap"] > 1.5 * c.loc["other", "max_abs_gap"]
     sc = spatial_correlation(d)
     assert sc["correlation"].iloc[0] > sc["correlation"].iloc[-1] + 0.3
     assert subject_separability(d) > 0.2
@@ -268,15 +270,14 @@ def test_label_dependence_only_on_planted_channels(layout):
     # new contract: realistic in-band SNR (was > 2.0 with a sensor-level evidence ~10x
     # stronger); "other" = truth < 0.05 (with a lead field every channel gets a little)
     assert c.loc["planted", "max_abs_d"] > 1.2
-    assert c.loc["other", "max_abs_d"] < 0.6
-    assert c.loc["planted", "max_abs_d"] > 2.5 * c.loc["other", "max_abs_d"]
+    assert c.loc["other", "max_abs_gap"] < 0.5 * c.loc["planted", "max_abs_gap"]
     # the contrast grows with the truth weight
     from scipy.stats import spearmanr
 
     from eegnb.data.views import channel_contrast
 
-    dch = channel_contrast(d)[0].max(axis=1)
-    assert spearmanr(dch, d.truth.max(axis=(0, 2))).statistic > 0.4
+    dch = channel_contrast(d)[1].max(axis=1)
+    assert spearmanr(dch, d.truth.max(axis=(0, 2))).statistic > 0.6
     # channels never marked by truth are exactly the "other" channels
     marked = {d.ch_names[i] for i in np.flatnonzero(d.truth.max(axis=(0, 2)) > 0)}
     assert marked == set(d.info["planted"]["weights"]) >= set(d.info["planted"]["channels"])
@@ -285,9 +286,10 @@ def test_label_dependence_only_on_planted_channels(layout):
 def test_truth_freq_matches_planted_bands():
     d = simulate("seed", n_subjects=1, seed=0, quick=True)
     f = d.freqs
-    t7 = d.truth_freq[d.ch_names.index("T7")]
-    assert t7[(f >= 16) & (f <= 45)].min() == 1.0 and t7[(f < 15) | (f > 46)].max() == 0.0
-    assert d.truth_freq[d.ch_names.index("OZ")].max() == 0.0
+    top = d.truth_freq[np.argmax(d.truth_freq.max(1))]
+    assert d.ch_names[np.argmax(d.truth_freq.max(1))] in ("T7", "T8")
+    assert top[(f >= 16) & (f <= 45)].min() == 1.0 and top[(f < 15) | (f > 46)].max() == 0.0
+    assert d.truth_freq[d.ch_names.index("OZ")].max() < 0.05  # far: (almost) nothing
     # neighbours graded by the lead field (new contract; was a fixed 0.5)
     tp7 = d.truth_freq[d.ch_names.index("TP7")].max()
     assert 0.1 < tp7 < 0.5 and tp7 == pytest.approx(d.info["planted"]["weights"]["TP7"], abs=1e-3)
@@ -297,10 +299,18 @@ def test_truth_freq_matches_planted_bands():
 def test_notebook_02_records(run_notebook):
     r = run_notebook("02_data")
     assert max(r["sim_seconds"].values()) < 30  # every layout simulates in seconds at quick size
-    # evidence only where planted: class contrast on the planted channels, little elsewhere
-    d = r["evidence_contrast_max_d"]
+    # evidence where the truth is: the class contrast in log power (gap) is larger on the
+    # channels with truth >= 0.5 than on those with truth < 0.05 (new contract: with volume
+    # conduction the others get a little; d was used before and saturates)
+    g = r["evidence_contrast_max_gap"]
     for layout in ("deap", "seed", "eegbci"):
-        assert d[str((layout, "planted"))] > 2 * d[str((layout, "other"))], layout
+        assert g[str((layout, "planted"))] > 1.5 * g[str((layout, "other"))], layout
+    # realism against S001 and the semi-synthetic layout (when the shared data are there)
+    if "semi_max_diff_outside_burst" in r:
+        assert r["semi_max_diff_outside_burst"] == 0
+        real, sim = r["realism"]["EEGBCI S001 (real)"], r["realism"]["sim eegbci"]
+        assert abs(real["slope"] - sim["slope"]) < 0.2
+        assert abs(real["mean_abs_corr"] - sim["mean_abs_corr"]) < 0.15
     # quick sweep (2 subjects, 10 epochs): sleep-edf at difficulty 0.2 and 0.8; easier means
     # more accurate (measured 0.56 vs 0.31), and above the largest stage's share (N2, ~0.42)
     acc = r["eegnet_acc"]
@@ -320,7 +330,7 @@ def test_volume_conduction_correlates_channels():
 
 
 def test_truth_is_normalised_lead_field_power():
-    from eegnb.data.leadfield import head_model, project, source_under
+    from eegnb.data.leadfield import head_model, patch_under, project
 
     d = simulate("eegbci", n_subjects=1, seed=0, quick=True)
     w = d.truth.max(axis=(0, 2))
@@ -328,10 +338,11 @@ def test_truth_is_normalised_lead_field_power():
     assert w[d.ch_names.index("Oz")] == 0 and w[d.ch_names.index("Cz")] > 0
     graded = (w > 0) & (w < 0.5)
     assert graded.sum() >= 6  # neighbours get intermediate weights
-    # recompute independently: squared radial-dipole lead field, summed over C3/C4, max 1
+    # recompute independently: squared lead field of the radial patches under C3 and C4,
+    # summed over the two (independent) generators, max 1
     head = head_model(d.ch_names)
-    P = np.stack([project(head, [i], o[None], "ears")[:, 0]
-                  for i, o in (source_under(head, e) for e in ("C3", "C4"))], axis=1)
+    P = np.stack([project(head, i, o, "ears").sum(1)
+                  for i, o in (patch_under(head, e) for e in ("C3", "C4"))], axis=1)
     p = ((P / np.abs(P).max(0)) ** 2).sum(1)
     p /= p.max()
     np.testing.assert_allclose(w, np.where(p >= 0.01, p, 0), atol=1e-5)

@@ -14,7 +14,7 @@ For a sphere model the forward solution is analytic and takes well under a secon
 lead fields are cached in memory only (keyed on channel names, positions, grid spacing and
 reference sites); nothing is written to or read from disk.
 
-Hand-written (MNE has no such helpers): picking the dipole under an electrode, the
+Hand-written (MNE has no such helpers): picking the dipole or the cortical patch under an electrode, the
 radial orientation and the graded truth weights (:func:`truth_weights`).
 """
 
@@ -145,6 +145,24 @@ def source_under(head: Head, electrode: str, depth: float = 0.015) -> tuple[int,
     i = int(np.argmin(np.linalg.norm(head.rr - target, axis=1)))
     o = head.rr[i] - head.r0
     return i, o / np.linalg.norm(o)
+
+
+def patch_under(head: Head, electrode: str, depth: float = 0.015,
+                radius: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
+    """Grid dipoles of a cortical patch: every dipole within ``radius`` m of the point
+    ``depth`` m below the inner skull under ``electrode``, at depths between ``depth`` - 0.5 cm
+    and ``depth`` + 0.5 cm, with radial orientations. Returns ``(indices (k,), orientations
+    (k, 3))``; driven by one signal, the patch is one extended generator.
+    """
+    e = standard_position(electrode) - head.r0
+    target = head.r0 + e / np.linalg.norm(e) * (head.inner - depth)
+    rel = head.rr - head.r0
+    rad = np.linalg.norm(rel, axis=1)
+    sel = np.flatnonzero((np.linalg.norm(head.rr - target, axis=1) <= radius)
+                         & (np.abs(head.inner - rad - depth) <= 0.005 + 1e-9))
+    if len(sel) == 0:
+        sel = np.array([source_under(head, electrode, depth)[0]])
+    return sel, rel[sel] / rad[sel, None]
 
 
 def truth_weights(patterns: np.ndarray, floor: float = 0.01) -> np.ndarray:

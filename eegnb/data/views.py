@@ -287,21 +287,25 @@ def plot_realism(datasets: dict[str, EEGData], *, clusters: str = "seed"):
 
 
 def channel_contrast(data: EEGData, bands=((1, 4), (4, 8), (8, 13), (13, 30), (30, 45))):
-    """Per channel x band |Cohen's d| of log band power between classes (largest pair):
-    ``(d (ch, band), bands)``."""
+    """Class contrast of log band power per channel x band (largest class pair):
+    ``(d (ch, band) |Cohen's d|, gap (ch, band) |difference of class means| in log power
+    (natural log), bands)``."""
     f, P = welch(data.X, data.sfreq, nperseg=min(data.n_times, int(data.sfreq)), axis=-1)
     bands = [(lo, hi) for lo, hi in bands if lo < data.sfreq / 2]
     L = np.stack([np.log(P[..., (f >= lo) & (f < hi)].mean(-1) + 1e-12) for lo, hi in bands],
                  axis=-1)  # (n, ch, band)
     d = np.zeros(L.shape[1:])
+    gap = np.zeros(L.shape[1:])
     for a in range(data.n_classes):
         for b in range(a + 1, data.n_classes):
             xa, xb = L[data.y == a], L[data.y == b]
             if len(xa) < 2 or len(xb) < 2:
                 continue
             sd = np.sqrt((xa.var(0, ddof=1) + xb.var(0, ddof=1)) / 2) + 1e-12
-            d = np.maximum(d, np.abs(xa.mean(0) - xb.mean(0)) / sd)
-    return d, bands
+            g = np.abs(xa.mean(0) - xb.mean(0))
+            d = np.maximum(d, g / sd)
+            gap = np.maximum(gap, g)
+    return d, gap, bands
 
 
 def evidence_contrast(data: EEGData, bands=((1, 4), (4, 8), (8, 13), (13, 30), (30, 45)),
@@ -309,15 +313,18 @@ def evidence_contrast(data: EEGData, bands=((1, 4), (4, 8), (8, 13), (13, 30), (
     """Largest class contrast of log band power on planted vs other channels.
 
     For every channel x band, the absolute standardised difference (Cohen's d, or for
-    more than two classes the largest pairwise one) of log band power between classes
-    (:func:`channel_contrast`). Returns a one-row-per-group DataFrame with the maximum and
-    the median |d| and the channel x band of the maximum: ``planted`` = channels whose truth
-    reaches 0.5 somewhere (the metrics' positives), ``other`` = channels whose truth stays
-    below ``weak`` (with a lead field every channel gets some of the evidence, so "other" is
-    where it is under ``sqrt(weak)`` ≈ 22 % of its peak amplitude). A contrast much larger on
-    ``planted`` than on ``other`` says the evidence is where the truth says.
+    more than two classes the largest pairwise one) of log band power between classes, and
+    the absolute difference of the class means in log power (``gap``; :func:`channel_contrast`).
+    Returns a one-row-per-group DataFrame with ``max_abs_d``, ``median_abs_d``, ``max_abs_gap``
+    and the channel x band of the largest d: ``planted`` = channels whose truth reaches 0.5
+    somewhere (the metrics' positives), ``other`` = channels whose truth stays below ``weak``
+    (with a lead field every channel gets some of the evidence: "other" is where its amplitude
+    is under ``sqrt(weak)`` ≈ 22 % of the peak). The gap (an effect in log power) follows the
+    planted power; d saturates when the evidence is strong, because it divides by a small
+    spread. A gap much larger on ``planted`` than on ``other`` says the evidence is where the
+    truth says.
     """
-    d, bands = channel_contrast(data, bands)
+    d, gap, bands = channel_contrast(data, bands)
     w = data.truth.max(axis=(0, 2))
     rows = []
     for name, sel in (("planted", w >= 0.5), ("other", w < weak)):
@@ -327,5 +334,6 @@ def evidence_contrast(data: EEGData, bands=((1, 4), (4, 8), (8, 13), (13, 30), (
         i, j = np.unravel_index(np.argmax(sub), sub.shape)
         rows.append({"channels": name, "n_channels": int(sel.sum()),
                      "max_abs_d": float(sub.max()), "median_abs_d": float(np.median(sub)),
+                     "max_abs_gap": float(gap[sel].max()),
                      "argmax": f"{np.array(data.ch_names)[sel][i]} {bands[j][0]}-{bands[j][1]} Hz"})
     return pd.DataFrame(rows).set_index("channels")
