@@ -11,11 +11,11 @@ the planted evidence, see :mod:`eegnb.data.simulate`). Potentials are against in
 whose lead fields are computed with the channels).
 
 For a sphere model the forward solution is analytic and takes well under a second, so the
-lead fields are cached in memory only (keyed on channel names, positions, grid spacing and
-reference sites); nothing is written to or read from disk.
+lead fields are cached in memory only (keyed on channel names, positions, grid spacing and the
+MNE version); nothing is written to or read from disk.
 
-Hand-written (MNE has no such helpers): picking the dipole or the cortical patch under an electrode, the
-radial orientation and the graded truth weights (:func:`truth_weights`).
+Hand-written (MNE has no such helpers): picking the dipole or the cortical patch under an
+electrode, the radial orientation and the graded truth weights (:func:`truth_weights`).
 """
 
 from __future__ import annotations
