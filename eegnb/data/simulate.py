@@ -157,7 +157,8 @@ from eegnb.data.leadfield import truth_weights
 TRANSITIONS_CSV = Path(__file__).with_name("sleep_transitions.csv")
 
 # Effect size (modulation depth) at difficulty 0 (easiest) and 1 (hardest), per layout;
-# calibrated with EEGNet (notebooks/02_data records the accuracies).
+# set with EEGNet on the earlier sensor-level simulation and kept (the scalp layouts'
+# difficulty now also sets the in-band SNR, SNR_RANGE); notebooks/02_data records accuracies.
 EFFECT_RANGE: dict[str, tuple[float, float]] = {
     "deap": (0.9, 0.15),
     "seed": (0.8, 0.07),
@@ -1027,8 +1028,9 @@ def simulate(layout: str, *, n_subjects: int, seed: int = 0,
         needs ``data_dir``)
     n_subjects : number of subjects (numbered 1..n_subjects in ``subject``/``meta``).
     seed : fixes every random draw (a subject's data do not depend on ``n_subjects``).
-    difficulty : 0 (easiest, EEGNet about 99%) .. 1 (hardest, about 60%); default 0.5
-        (about 85-90%).
+    difficulty : 0 (easiest: deepest modulation; scalp layouts in-band SNR 6-10) .. 1
+        (hardest); default 0.5 (scalp SNR 2.5, the realism calibration). notebooks/02_data
+        records EEGNet's accuracy.
     quick : smaller sizes per subject (for tests and quick notebook runs).
     layout_kw : "deap": ``label`` ("arousal"|"valence"), ``n_trials`` (40; quick 12),
         ``n_segments`` (3; quick 2). "seed": ``n_classes`` (2|3), ``n_segments`` (8;
