@@ -4,27 +4,70 @@
 returns an :class:`~eegnb.data.EEGData` whose ``truth`` says, sample by sample, where the
 class-dependent signal was added. Walked through in ``notebooks/02_data``.
 
-Background (every EEG layout, label independent)
-    A bank of latent sources per subject, each a neurodsp ``sim_powerlaw`` 1/f signal
-    (exponent about -1.7, high-passed at 1 Hz) plus a ``sim_bursty_oscillation`` alpha
-    rhythm (strongest for posterior sources), is mixed into the channels through a smooth
-    spatial kernel: a Gaussian (width 4 cm) of the 3-D distance between each electrode and
-    each source location on MNE's standard 10-05 montage. So neighbouring channels are
-    correlated as in real EEG. Independent sensor noise is added per channel. Sources are
-    simulated as one continuous recording per subject and cut into segments.
+Sources, not channels (the scalp layouts ``deap``, ``seed``, ``eegbci``, ``semi-eegbci``)
+    Everything is simulated as dipoles inside a head and projected to the electrodes through
+    a lead field (:mod:`eegnb.data.leadfield`: MNE three-layer sphere fitted to the 10-05
+    positions, volume source space on a 10 mm grid, ``mne.make_forward_solution`` with free
+    orientation; cached in memory). So neighbouring channels share most of their signal, as
+    in real EEG (volume conduction), and the planted evidence spreads over the scalp as a
+    real generator's would.
+Background (label independent)
+    Per subject, ``N_SOURCES`` (300) dipoles at random grid points at least
+    ``SOURCE_DEPTH`` (1.5 cm) below the inner skull, with random orientations, carry
+    independent noise whose sensor projection is shaped to a 1/f^x spectrum (x = the
+    layout's exponent +-0.15 per subject, high-passed at 1 Hz), plus ``N_ALPHA`` (2) radial
+    occipito-parietal dipoles carrying neurodsp ``sim_bursty_oscillation`` alpha at the
+    subject's peak (8.5-12 Hz). Then the reference (``BACKGROUND[layout]["reference"]``:
+    the common average for DEAP, whose preprocessed release is average-referenced, and for
+    SEED, an assumption; linked earlobes A1/A2 for EEGBCI, whose reference the release does
+    not state), for EEGBCI a common reference term (one 1/f signal added to every channel:
+    the reference electrode's own activity), channel gains (log-normal, sd 0.15), white
+    sensor noise and the subject's amplitude (8-16 uV). Sources are simulated as one
+    continuous recording per subject, cut into segments.
+Calibration (``BACKGROUND``; measured with :func:`eegnb.data.realism.realism_table`)
+    EEGBCI is calibrated to one real recording only, PhysioNet EEGBCI subject S001 (imagery
+    runs 4/8/12, 0-4 s after each cue, all 64 channels): aperiodic slope (Welch, linear fit in
+    log-log over 2-40 Hz without 7-14 Hz) -1.62, 8-12 Hz power over the aperiodic fit 1.27,
+    mean |correlation| between channels 0.66 (0.92 for pairs < 4 cm apart, 0.58 for pairs
+    > 10 cm); the source exponent, the alpha strength and the common reference term were set
+    so that simulated EEGBCI at the default difficulty (3 subjects, seed 0) gives -1.60,
+    1.49, 0.61 (0.93 / 0.51): within 0.03 / 0.22 / 0.06 (notebooks/02_data records both
+    sides; tests/test_simulate.py checks slope +-0.2, correlation +-0.15 and alpha ratio
+    +-0.3 on S001). The alpha excess comes mostly from the planted sensorimotor mu (S001's
+    own mu is weak: 1.1-1.2 over 1/f at C3/C4); the posterior alpha generators are weak. DEAP and SEED are *not* calibrated to
+    their own recordings (not available here): they use the same source exponent and alpha
+    strength with their own reference; their slopes lie within the -1 to -2 range of adult
+    EEG aperiodic exponents reported with FOOOF/specparam (Donoghue et al. 2020, Nat
+    Neurosci 23:1655), which is a plausibility bound, not a fit.
 Subjects (fixed per subject, the same whatever ``n_subjects``)
-    Channel gains (log-normal, sd 0.15), 1/f exponent (-2 to -1.4), alpha peak frequency
-    (8.5-12 Hz), alpha strength, sensor noise level and overall amplitude (8-16 uV). Segments of one subject share these,
-    so subjects form clusters; none of them depends on the label.
+    Source positions and orientations, channel gains, 1/f exponent, alpha peak frequency and
+    strength, sensor noise and overall amplitude. Segments of one subject share these, so
+    subjects form clusters; none of them depends on the label.
 Planted class evidence (the only label-dependent signal; ``truth`` marks it)
-    A band-limited signal (neurodsp ``sim_powerlaw`` with exponent 0 filtered to a band)
-    projected onto a few channels with weights ``w`` and multiplied by a time envelope
-    ``e(t)``; its amplitude depends on the class. ``truth[i, ch, t] = w[ch] * e_i(t)`` is the
-    normalised amplitude envelope of the planted signal (1 = full amplitude, 0 = none), and
-    ``truth_freq[ch, f]`` is ``w[ch]`` on the planted frequency bins. The modulation depth
-    ``m`` falls log-linearly from the layout's easiest to its hardest value as
-    ``difficulty`` goes from 0 to 1, calibrated so that EEGNet reaches about 99% (0), about
-    85-90% (0.5, the default) and about 60% (1); see ``info["effect"]``.
+    A band-limited signal (white noise filtered to a band) carried by extended generators:
+    per named electrode, a patch of radial dipoles (all grid points within ``PATCH_RADIUS``,
+    2 cm, of the point 1.5 cm below the inner skull under the electrode's standard 10-05
+    position, +-0.5 cm in depth; centres in ``info["planted"]["sources"]``) driven by one
+    signal, projected through the same lead field and reference, and multiplied by a time
+    envelope ``e(t)``; its amplitude depends on the class. Its size is an in-band amplitude
+    SNR: at the peak channel, the planted signal's standard deviation is SNR x the
+    background's in the same band (before the class modulation; ``info["planted"]["snr"]``).
+    **Truth follows the projection**: the graded channel weight ``w[ch]`` is the generators'
+    summed lead-field power (independent generators add in power), normalised to max 1 and
+    set to 0 below 0.01 (there the planted amplitude is under 10 % of its peak;
+    :func:`eegnb.data.leadfield.truth_weights`); ``truth[i, ch, t] = w[ch] * e_i(t)`` and
+    ``truth_freq[ch, f]`` is ``w[ch]`` on the planted frequency bins. The metrics count
+    ``truth >= 0.5`` (``TRUTH_THRESHOLD``) as positive: ``info["planted"]["channels"]`` lists
+    the channels that pass, ``info["planted"]["weights"]`` every weight > 0. With a lead
+    field, strong evidence is visible (weakly) far from the generator too, as the small
+    weights say; the class contrast follows the truth weight, it does not stop at a border.
+Difficulty
+    Both the modulation depth ``m`` (``EFFECT_RANGE``, ``info["effect"]``) and the in-band SNR
+    (``SNR_RANGE``, :func:`planted_snr`) fall log-linearly from the layout's easiest to its
+    hardest value as ``difficulty`` goes from 0 to 1. The SNR is 2.5 at the default 0.5 (the
+    realism calibration above is at that setting) and 6-10 at 0 (an idealised strong
+    generator, so that models learn from the ~150 training segments of the quick notebook
+    runs); notebooks/02_data records EEGNet's accuracy at several difficulties.
 
 Layouts (``info["planted"]`` lists the channels, bands and windows):
 
@@ -32,31 +75,47 @@ Layouts (``info["planted"]`` lists the channels, bands and windows):
     32 channels, 128 Hz, 4 s (512 samples); trials of ``n_segments`` segments with binary
     ``valence`` and ``arousal`` labels drawn independently per trial (both in ``meta``);
     ``label="arousal"`` (default) or ``"valence"`` picks ``y`` and ``truth``. Both effects are
-    always planted: arousal as a 0.75 s theta (5-7 Hz) + beta (18-25 Hz) burst over
-    F7/FC5/T7/F8/FC6/T8 whose beta/theta balance depends on arousal (high: more beta);
-    valence as a 1 s frontal alpha (8-12 Hz) burst over AF3/F3 and AF4/F4 whose left/right
-    balance depends on valence (high valence: less left alpha). Each burst starts at a
-    random time per segment (0.25 s to 3 s), so time-step removal experiments make sense.
+    always planted: arousal as a 0.75 s theta (5-7 Hz) + beta (18-25 Hz) burst from two
+    generators under FT7 and FT8 (independent signals, the same class rule) whose beta/theta
+    balance depends on arousal (high: more beta; truth >= 0.5 at T7, T8, FC6, F8, F7, FC5
+    0.49); valence as a 1 s frontal alpha (8-12 Hz) burst from generators under AF3 and AF4
+    whose left/right balance depends on valence (high valence: less left alpha; truth >= 0.5
+    at AF3, AF4, F3, F4, Fp2). With the average reference every DEAP channel gets a weight
+    of at least about 0.03. Each burst starts at a random
+    time per segment (0.25 s to 3 s), so time-step removal experiments make sense.
 ``"seed"``
     62 channels, 200 Hz, 2 s (400 samples); 15 trials per session in SEED's order
     (5 positive, 5 neutral, 5 negative), ``n_segments`` segments per trial; binary
     (negative=0, positive=1) drops neutral, ``n_classes=3`` keeps it
     (negative/neutral/positive). Evidence is spectral and spans the whole segment:
-    beta/gamma (16-45 Hz) band power over the lateral temporal channels (FT7, T7, TP7,
-    FT8, T8, TP8 weight 1; FC5, C5, CP5, FC6, C6, CP6 weight 0.5), higher for positive.
+    beta/gamma (16-45 Hz) band power from generators under T7 and T8 (lateral temporal
+    cortex), higher for positive; truth >= 0.5 at T7 and T8, graded (0.2-0.36) at FT7, TP8,
+    FT8, TP7, C5, C6.
     Subjects also differ in that band's baseline power (label independent).
 ``"eegbci"``
     64 channels, 160 Hz, 4 s after the cue (640 samples); left vs right hand imagery.
-    A sensorimotor mu (subject peak +-1.5 Hz) + beta (18-26 Hz) rhythm sits over both
-    C3 and C4 neighbourhoods (C3/C4 weight 1, FC3/CP3/C5/C1 and FC4/CP4/C6/C2 0.6) all the time; between about 0.5 s and 3.5 s after the cue its
-    amplitude drops (event-related desynchronisation) over the hemisphere contralateral to
-    the imagined hand (C3 area for the right hand, C4 area for the left). ``truth`` marks
-    both neighbourhoods in that window.
+    A sensorimotor mu (subject peak +-1.5 Hz) + beta (18-26 Hz) rhythm from generators
+    under C3 and C4 runs all the time; between about 0.5 s and 3.5 s after the cue its amplitude
+    drops (event-related desynchronisation) at the source contralateral to the imagined
+    hand (C3 for the right hand, C4 for the left). ``truth`` marks both sources' projection
+    in that window (>= 0.5 at C3 and C4; C5/FC3/CP3/C1 and their right twins 0.2-0.34).
+``"semi-eegbci"`` (semi-synthetic; needs ``data_dir``)
+    Background = real EEGBCI recordings (:func:`eegnb.data.loaders.load_eegbci`, ``runs``
+    4/8/12 by default, 0-4 s after every cue, each epoch demeaned), subjects 1..n_subjects
+    of ``data_dir``. New labels are drawn (balanced, independent of the real cues, which stay
+    in ``meta["real_label"]``); class evidence is a 2 s mu burst (9-13 Hz, Tukey window at a
+    random onset) from the generator under C4 (left hand) or C3 (right hand), projected through
+    the lead field (linked-ears reference), with in-band amplitude SNR = ``effect_size(
+    "semi-eegbci", difficulty)`` relative to the recording's own 9-13 Hz std at the peak
+    channel. Outside the burst the data equal the real recording exactly (not demeaned
+    again), so the truth is exact and the noise is real.
 ``"sleep-edf"``
     Fpz-Cz (eeg), horizontal EOG (eog), submental EMG (emg); 100 Hz; 30 s epochs; classes
-    W, N1, N2, N3, REM. Every subject has two nights (placebo and temazepam, order drawn per
-    subject) following a Markov hypnogram whose transition probabilities (one table per
-    third of the night) were calibrated on the 20 Sleep-EDF-20 hypnograms
+    W, N1, N2, N3, REM. No lead field: a single bipolar EEG derivation plus two non-EEG
+    channels give no spatial pattern to project (one EEG row), so the modality evidence is
+    kept as before, per channel. Every subject has two nights (placebo and temazepam, order
+    drawn per subject) following a Markov hypnogram whose transition probabilities (one
+    table per third of the night) were calibrated on the 20 Sleep-EDF-20 hypnograms
     (``sleep_transitions.csv``, made by :func:`calibrate_hypnogram`); ``epochs_per_night``
     epochs are drawn at random from each night (sorted by time). Stage signatures: W alpha +
     high EMG tone; N1 theta + slow eye movements; N2 spindles (11-15 Hz) + K-complexes;
@@ -70,9 +129,11 @@ Layouts (``info["planted"]`` lists the channels, bands and windows):
     night of every recording (stage index per 30 s epoch) is in ``info["hypnograms"]``.
 
 Units: microvolts (``info["unit"] == "uV"``). Deterministic for a given ``seed``.
-Hand-written here (no library simulates multichannel EEG with planted labels): the
-spatial mixing, the envelopes, the sleep transients (spindles, K-complexes, eye
-movements) and the Markov hypnogram; the signals themselves come from neurodsp.
+Hand-written here (no library simulates multichannel EEG with planted labels): the choice
+of dipoles and orientations, the 1/f shaping after projection (the same spectral shaping
+as neurodsp's ``sim_powerlaw``), the envelopes, the sleep transients (spindles,
+K-complexes, eye movements) and the Markov hypnogram; the lead fields come from MNE, the
+alpha bursts from neurodsp.
 """
 
 from __future__ import annotations
@@ -90,19 +151,40 @@ from eegnb.data.layouts import (
     LAYOUTS,
     SLEEP_STAGES,
     get_layout,
-    position_array,
 )
+from eegnb.data.leadfield import truth_weights
 
 TRANSITIONS_CSV = Path(__file__).with_name("sleep_transitions.csv")
 
 # Effect size (modulation depth) at difficulty 0 (easiest) and 1 (hardest), per layout;
-# calibrated with EEGNet (notebooks/02_data records the accuracies).
+# set with EEGNet on the earlier sensor-level simulation and kept (the scalp layouts'
+# difficulty now also sets the in-band SNR, SNR_RANGE); notebooks/02_data records accuracies.
 EFFECT_RANGE: dict[str, tuple[float, float]] = {
     "deap": (0.9, 0.15),
     "seed": (0.8, 0.07),
     "eegbci": (0.8, 0.1),
     "sleep-edf": (0.8, 0.04),
+    "semi-eegbci": (2.0, 0.25),  # in-band amplitude SNR of the planted burst
 }
+
+# In-band amplitude SNR of the planted rhythms at their peak channel (the planted signal's
+# standard deviation over the background's in the same band, before the class modulation),
+# at difficulty 0 and 1 (log-linear in between, like the modulation depth). The easy end is
+# an idealised strong generator (the quick notebook tests train on ~150 segments); the
+# default (0.5) is what the realism table compares with EEGBCI S001.
+SNR_RANGE: dict[str, tuple[float, float]] = {
+    "deap": (10.0, 0.625),
+    "seed": (6.0, 1.04),
+    "eegbci": (8.0, 0.78),
+}  # all 2.5 at the default difficulty 0.5
+
+
+def planted_snr(layout: str, difficulty: float) -> float:
+    """In-band amplitude SNR of the planted evidence for ``difficulty`` in [0, 1]."""
+    if not 0.0 <= float(difficulty) <= 1.0:
+        raise ValueError(f"difficulty must lie in [0, 1]; got {difficulty}")
+    easy, hard = SNR_RANGE[layout]
+    return float(easy ** (1.0 - difficulty) * hard**difficulty)
 
 
 def effect_size(layout: str, difficulty: float) -> float:
@@ -189,6 +271,21 @@ def _fit_len(sig: np.ndarray, n: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # shared background
 # ---------------------------------------------------------------------------------------
+# Background calibration (see the module docstring and notebooks/02_data): the source
+# spectrum exponent (mean over subjects; each subject +-0.15), the strength of the
+# posterior alpha generators (sensor variance relative to the 1/f part), the common
+# reference term (variance relative to the 1/f part) and the reference, per layout.
+# eegbci: fitted to EEGBCI S001 (runs 4/8/12) with eegnb.data.realism.realism_table.
+BACKGROUND: dict[str, dict] = {
+    "deap": dict(reference="average", exponent=-1.62, alpha=0.06, common=0.0, noise=0.03),
+    "seed": dict(reference="average", exponent=-1.62, alpha=0.06, common=0.0, noise=0.03),
+    "eegbci": dict(reference="ears", exponent=-1.62, alpha=0.06, common=0.8, noise=0.03),
+}
+N_SOURCES = 300  # background dipoles per subject (random grid points, random orientations)
+SOURCE_DEPTH = 0.015  # m below the inner skull: the shallowest background dipole
+N_ALPHA = 2  # posterior alpha generators per subject
+
+
 @dataclass
 class _Subject:
     gain: np.ndarray  # (ch,)
@@ -201,61 +298,107 @@ class _Subject:
 
 def _subject_params(layout: str, seed: int, s: int, n_ch: int) -> _Subject:
     rng = _rng(seed, layout, "subject", s)
+    cfg = BACKGROUND.get(layout, BACKGROUND["eegbci"])
     return _Subject(
         gain=np.exp(rng.normal(0.0, 0.15, n_ch)),
-        exponent=float(rng.uniform(-2.0, -1.4)),
+        exponent=float(cfg["exponent"] + rng.uniform(-0.15, 0.15)),
         alpha_freq=float(np.clip(rng.normal(10.0, 0.9), 8.5, 12.0)),
-        alpha_amp=float(rng.uniform(0.25, 0.6)),
-        noise=float(rng.uniform(0.15, 0.4)),
+        alpha_amp=float(cfg["alpha"] * rng.uniform(0.6, 1.4)),
+        noise=float(cfg["noise"] * rng.uniform(0.7, 1.3)),
         scale=float(rng.uniform(8.0, 16.0)),
     )
 
 
-def _mixing(pos: np.ndarray, n_sources: int, width: float = 0.04):
-    """Gaussian kernel of electrode-to-source distance, rows normalised to unit power.
+def _shape_powerlaw(x: np.ndarray, sfreq: float, exponent: float, hp: float = 1.0) -> np.ndarray:
+    """Give white signals ``x (k, L)`` a 1/f^-exponent power spectrum above ``hp`` Hz.
 
-    Sources sit at ``n_sources`` electrodes chosen by farthest-point sampling (even
-    coverage); returns ``(A (ch, S), posterior weight (S,))``.
+    The same spectral shaping as neurodsp's ``sim_powerlaw`` (amplitude x f^(exponent/2) in
+    the Fourier domain), with a smooth 4th-order high-pass at ``hp``; applied after the
+    linear mixing (it commutes with it), so only ``ch`` series are filtered, not every source.
     """
-    n = len(pos)
-    idx = [int(np.argmax(pos[:, 2]))]  # start at the vertex
-    d_min = np.linalg.norm(pos - pos[idx[0]], axis=1)
-    for _ in range(min(n_sources, n) - 1):
-        nxt = int(np.argmax(d_min))
-        idx.append(nxt)
-        d_min = np.minimum(d_min, np.linalg.norm(pos - pos[nxt], axis=1))
-    src = pos[idx]
-    d = np.linalg.norm(pos[:, None, :] - src[None, :, :], axis=-1)
-    A = np.exp(-(d**2) / (2 * width**2))
-    A /= np.sqrt((A**2).sum(axis=1, keepdims=True))
-    posterior = 1.0 / (1.0 + np.exp(src[:, 1] / 0.025))  # y < 0 is posterior
-    return A, posterior
+    from scipy.fft import irfft, next_fast_len, rfft, rfftfreq
+
+    L = x.shape[-1]
+    n = next_fast_len(L)
+    f = rfftfreq(n, 1.0 / sfreq)
+    f[0] = f[1]
+    h = f ** (exponent / 2.0) / np.sqrt(1.0 + (hp / f) ** 8)
+    h[0] = 0.0
+    return irfft(rfft(x, n, axis=-1) * h, n, axis=-1)[..., :L]
 
 
-def _background(
-    rng, n: int, n_times: int, sfreq: float, A: np.ndarray, posterior: np.ndarray, sub: _Subject
-) -> np.ndarray:
-    """Spatially correlated 1/f + alpha background ``(n, ch, t)`` in uV."""
+def _background(rng, n: int, n_times: int, sfreq: float, head, sub: _Subject,
+                cfg: dict) -> np.ndarray:
+    """Volume-conducted 1/f + alpha background ``(n, ch, t)`` in uV.
+
+    ``N_SOURCES`` dipoles at random grid points of ``head`` (random orientations) carry
+    white noise that, once projected through the lead field, is shaped to the subject's
+    1/f spectrum; ``N_ALPHA`` radial dipoles in the posterior cortex carry neurodsp bursty
+    alpha; then the common reference term, per-channel gains and sensor noise.
+    """
     from neurodsp.sim import sim_bursty_oscillation
 
+    from eegnb.data.leadfield import project
+
     L = n * n_times
-    S = A.shape[1]
-    src = _bank(rng, S, L, sfreq, sub.exponent, band=(1.0, None))
-    # alpha: one bursty neurodsp oscillation at the subject's peak, cut into the sources
-    # with the strongest posterior weight (occipito-parietal alpha)
-    n_alpha = max(1, S // 2)
-    order = np.argsort(-posterior)[:n_alpha]
+    rel = head.rr - head.r0
+    rad = np.linalg.norm(rel, axis=1)
+    # no dipole closer than SOURCE_DEPTH to the inner skull (cortex lies about 1-2 cm below it)
+    idx = rng.choice(np.flatnonzero(rad < head.inner - SOURCE_DEPTH), N_SOURCES, replace=False)
+    ori = rng.standard_normal((N_SOURCES, 3))
+    ori /= np.linalg.norm(ori, axis=1, keepdims=True)
+    A = project(head, idx, ori, cfg["reference"])  # (ch, S)
+    X = _shape_powerlaw(A @ rng.standard_normal((N_SOURCES, L)), sfreq, sub.exponent)
+    X /= np.sqrt(np.mean(X**2))
+    # alpha: radial dipoles of the occipito-parietal cortex (1-3 cm below the inner skull)
+    post = np.flatnonzero((rel[:, 1] < -0.04) & (rel[:, 2] > 0.0)
+                          & (rad > head.inner - 0.03) & (rad < head.inner - 0.01))
+    ia = rng.choice(post, N_ALPHA, replace=False)
     with _np_seed(rng.integers(2**31)):
         alpha = sim_bursty_oscillation(
-            (n_alpha * L - 0.5) / sfreq, sfreq, sub.alpha_freq,
-            burst_params={"enter_burst": 0.25, "leave_burst": 0.15},
-        )
-    alpha = _fit_len(alpha, n_alpha * L).reshape(n_alpha, L)
-    src[order] += sub.alpha_amp * (0.3 + 1.5 * posterior[order, None]) * alpha
-    X = (sub.gain[:, None] * A) @ src
-    X += sub.noise * rng.standard_normal(X.shape)
+            (N_ALPHA * L - 0.5) / sfreq, sfreq, sub.alpha_freq,
+            burst_params={"enter_burst": 0.25, "leave_burst": 0.15})
+    Xa = project(head, ia, rel[ia] / rad[ia, None], cfg["reference"]) @ \
+        _fit_len(alpha, N_ALPHA * L).reshape(N_ALPHA, L)
+    X += sub.alpha_amp * Xa / np.sqrt(np.mean(Xa**2))
+    if cfg["common"] > 0:
+        # the reference electrode's own activity, shared by every channel
+        r = _shape_powerlaw(rng.standard_normal((1, L)), sfreq, sub.exponent)
+        X += np.sqrt(cfg["common"]) * r / r.std()
+    X = sub.gain[:, None] * X + sub.noise * rng.standard_normal(X.shape)
     X *= sub.scale
-    return X.reshape(len(A), n, n_times).transpose(1, 0, 2)
+    return X.reshape(len(X), n, n_times).transpose(1, 0, 2)
+
+
+def _evidence_sources(head, electrodes: list[str], reference: str):
+    """One extended generator per electrode: a patch of radial dipoles (radius
+    ``PATCH_RADIUS``) 1.5 cm below the inner skull under its standard position, all driven by
+    the same signal. Returns ``(patterns (ch, k) with peak |value| 1, centre grid indices (k,))``."""
+    from eegnb.data.leadfield import patch_under, project, source_under
+
+    cols, centre = [], []
+    for e in electrodes:
+        idx, ori = patch_under(head, e, radius=PATCH_RADIUS)
+        cols.append(project(head, idx, ori, reference).sum(axis=1))
+        centre.append(source_under(head, e)[0])
+    P = np.stack(cols, axis=1)
+    return P / np.abs(P).max(axis=0, keepdims=True), np.array(centre)
+
+
+PATCH_RADIUS = 0.02  # m: an evidence generator is a cortical patch of about 10 cm^2
+
+
+TRUTH_THRESHOLD = 0.5  # eegnb.metrics counts truth >= 0.5 as positive
+
+
+def _planted_info(ch: list[str], w: np.ndarray, electrodes, idx, head) -> dict:
+    """Who carries the evidence: channels with weight >= TRUTH_THRESHOLD, all weights > 0."""
+    order = np.argsort(-w, kind="stable")
+    return {"channels": [ch[i] for i in order if w[i] >= TRUTH_THRESHOLD],
+            "weights": {ch[i]: round(float(w[i]), 3) for i in order if w[i] > 0},
+            "truth_threshold": TRUTH_THRESHOLD,
+            "sources": {e: [round(float(v), 4) for v in head.rr[i]]
+                        for e, i in zip(electrodes, idx)}}
 
 
 def _tukey_env(n: int, n_times: int, start: np.ndarray, length: int, alpha=0.5) -> np.ndarray:
@@ -279,11 +422,21 @@ def _ramp_env(n_times: int, sfreq: float, on: np.ndarray, off: np.ndarray, ramp=
     return rise(t[None] - on[:, None]) * rise(off[:, None] - t[None])
 
 
-def _weights(ch_names: list[str], groups: dict[str, float]) -> np.ndarray:
-    w = np.zeros(len(ch_names))
-    for c, v in groups.items():
-        w[ch_names.index(c)] = v
-    return w
+def _band_std(X: np.ndarray, ch: int, band, sfreq: float) -> float:
+    """Standard deviation of channel ``ch`` of ``X (n, ch, t)`` in ``band`` (Hz): the yardstick of
+    the planted signals' in-band SNR."""
+    import mne
+
+    x = mne.filter.filter_data(X[:, ch].astype(np.float64), sfreq, band[0], band[1],
+                               method="iir", verbose="error",
+                               iir_params=dict(order=4, ftype="butter", output="sos"))
+    return float(x.std())
+
+
+def _head(layout: str, ch: list[str], positions):
+    from eegnb.data.leadfield import head_model
+
+    return head_model(ch, positions=positions)
 
 
 def _band_mask(freqs: np.ndarray, bands) -> np.ndarray:
@@ -301,57 +454,55 @@ def _balanced(rng, n: int, k: int = 2) -> np.ndarray:
 # layouts
 # ---------------------------------------------------------------------------------------
 def _sim_deap(seed, n_subjects, difficulty, quick, label="arousal", n_trials=None,
-              n_segments=None):
+              n_segments=None, positions=None):
     if label not in ("arousal", "valence"):
         raise ValueError(f"label must be 'arousal' or 'valence'; got {label!r}")
     lay = LAYOUTS["deap"]
     n_trials = n_trials or (12 if quick else 40)
     n_segments = n_segments or (2 if quick else 3)
     sf, T, ch = lay.sfreq, lay.n_times, lay.ch_names
-    pos = position_array(ch)
-    A, post = _mixing(pos, 16)
+    cfg = BACKGROUND["deap"]
+    head = _head("deap", ch, positions)
     m = effect_size("deap", difficulty)
-    aro_w = _weights(ch, {"F7": 1, "FC5": 1, "T7": 1, "F8": 1, "FC6": 1, "T8": 1})
-    val_l = _weights(ch, {"AF3": 1, "F3": 1})
-    val_r = _weights(ch, {"AF4": 1, "F4": 1})
+    aro_e, val_e = ["FT7", "FT8"], ["AF3", "AF4"]
+    Pa, ia = _evidence_sources(head, aro_e, cfg["reference"])
+    Pv, iv = _evidence_sources(head, val_e, cfg["reference"])
     theta, beta, alpha = (5.0, 7.0), (18.0, 25.0), (8.0, 12.0)
     aro_len, val_len = int(0.75 * sf), int(1.0 * sf)
-    amp = 1.3  # planted amplitude relative to the unit-power background
+    snr = planted_snr("deap", difficulty)
 
     Xs, truths, metas = [], [], []
     for s in range(1, n_subjects + 1):
         sub = _subject_params("deap", seed, s, len(ch))
         rng = _rng(seed, "deap", "data", s)
         n = n_trials * n_segments
-        X = _background(rng, n, T, sf, A, post, sub)
+        X = _background(rng, n, T, sf, head, sub, cfg)
+        pk_a, pk_v = int(np.argmax(np.abs(Pa[:, 0]))), int(np.argmax(np.abs(Pv[:, 0])))
+        ref = {k: snr * _band_std(X, pk, b, sf) for k, pk, b in
+               (("theta", pk_a, theta), ("beta", pk_a, beta), ("alpha", pk_v, alpha))}
         aro = np.repeat(_balanced(rng, n_trials), n_segments)
         val = np.repeat(_balanced(rng, n_trials), n_segments)
         sa, sv = 2.0 * aro - 1.0, 2.0 * val - 1.0
         L = n * T
-        nb = {k: _narrowband(rng, L, sf, b).reshape(n, T)
-              for k, b in (("theta", theta), ("beta", beta))}
-        nb["al"], nb["ar"] = _bank(rng, 2, L, sf, 0.0, alpha).reshape(2, n, T)
+        th = _bank(rng, 2, L, sf, 0.0, theta).reshape(2, n, T) * ref["theta"]
+        be = _bank(rng, 2, L, sf, 0.0, beta).reshape(2, n, T) * ref["beta"]
+        al = _bank(rng, 2, L, sf, 0.0, alpha).reshape(2, n, T) * ref["alpha"]
         jit = np.exp(rng.normal(0, 0.2, (2, n)))
         start_a = rng.integers(int(0.25 * sf), T - aro_len - int(0.25 * sf), n)
         start_v = rng.integers(int(0.25 * sf), T - val_len - int(0.25 * sf), n)
         env_a = _tukey_env(n, T, start_a, aro_len)
         env_v = _tukey_env(n, T, start_v, val_len)
-        sig_a = (amp * jit[0])[:, None] * env_a * (
-            (1 + m * sa)[:, None] * nb["beta"] + (1 - m * sa)[:, None] * nb["theta"]
-        ) / np.sqrt(2)
+        # high arousal: more beta, less theta at both temporal sources
+        sig_a = jit[0][None, :, None] * env_a[None] * (
+            (1 + m * sa)[None, :, None] * be + (1 - m * sa)[None, :, None] * th) / np.sqrt(2)
         # high valence -> less left-frontal alpha (frontal alpha asymmetry)
-        sig_l = (amp * jit[1] * (1 - m * sv))[:, None] * env_v * nb["al"]
-        sig_r = (amp * jit[1] * (1 + m * sv))[:, None] * env_v * nb["ar"]
-        planted = (aro_w[None, :, None] * sig_a[:, None, :]
-                   + val_l[None, :, None] * sig_l[:, None, :]
-                   + val_r[None, :, None] * sig_r[:, None, :])
-        X += sub.scale * planted
-        if label == "arousal":
-            truth = aro_w[None, :, None] * env_a[:, None, :]
-        else:
-            truth = (val_l + val_r)[None, :, None] * env_v[:, None, :]
+        gain_v = np.stack([1 - m * sv, 1 + m * sv])  # (left, right)
+        sig_v = (jit[1] * gain_v)[:, :, None] * env_v[None] * al
+        X += np.einsum("ck,knt->nct", Pa, sig_a) + np.einsum("ck,knt->nct", Pv, sig_v)
+        w = truth_weights(Pa if label == "arousal" else Pv)
+        env = env_a if label == "arousal" else env_v
         Xs.append(X.astype(np.float32))
-        truths.append(truth.astype(np.float32))
+        truths.append((w[None, :, None] * env[:, None, :]).astype(np.float32))
         trial = np.repeat(np.arange(n_trials), n_segments)
         segment = np.tile(np.arange(n_segments), n_trials)
         metas.append(pd.DataFrame({
@@ -362,17 +513,20 @@ def _sim_deap(seed, n_subjects, difficulty, quick, label="arousal", n_trials=Non
     meta = pd.concat(metas, ignore_index=True)
     freqs = np.fft.rfftfreq(T, 1 / sf)
     if label == "arousal":
-        tf = aro_w[:, None] * _band_mask(freqs, [theta, beta])[None]
-        planted = {"channels": ["F7", "FC5", "T7", "F8", "FC6", "T8"],
+        w = truth_weights(Pa)
+        tf = w[:, None] * _band_mask(freqs, [theta, beta])[None]
+        planted = {**_planted_info(ch, w, aro_e, ia, head),
                    "bands_hz": {"theta": theta, "beta": beta}, "window_s": aro_len / sf,
                    "rule": "high arousal: beta amplitude (1+m), theta (1-m); low: reversed"}
     else:
-        tf = (val_l + val_r)[:, None] * _band_mask(freqs, [alpha])[None]
-        planted = {"channels": ["AF3", "F3", "AF4", "F4"], "bands_hz": {"alpha": alpha},
+        w = truth_weights(Pv)
+        tf = w[:, None] * _band_mask(freqs, [alpha])[None]
+        planted = {**_planted_info(ch, w, val_e, iv, head), "bands_hz": {"alpha": alpha},
                    "window_s": val_len / sf,
                    "rule": "high valence: left alpha (1-m), right alpha (1+m); low: reversed"}
+    planted["snr"] = snr
     y = meta[label].to_numpy()
-    info = {"planted": planted, "label": label,
+    info = {"planted": planted, "label": label, "reference": cfg["reference"],
             "other_planted": "valence" if label == "arousal" else "arousal",
             "n_trials": n_trials, "n_segments": n_segments}
     return Xs, y, meta, truths, tf, ["low", "high"], info
@@ -382,21 +536,20 @@ SEED_TRIAL_LABELS = [1, 0, -1, -1, 0, 1, -1, 0, 1, 1, 0, -1, 0, 1, -1]  # SEED l
 
 
 def _sim_seed(seed, n_subjects, difficulty, quick, n_classes=2, n_segments=None,
-              n_sessions=1):
+              n_sessions=1, positions=None):
     if n_classes not in (2, 3):
         raise ValueError(f"n_classes must be 2 or 3; got {n_classes}")
     lay = LAYOUTS["seed"]
     n_segments = n_segments or (3 if quick else 8)
     sf, T, ch = lay.sfreq, lay.n_times, lay.ch_names
-    pos = position_array(ch)
-    A, post = _mixing(pos, 20)
+    cfg = BACKGROUND["seed"]
+    head = _head("seed", ch, positions)
     m = effect_size("seed", difficulty)
-    core = ["FT7", "T7", "TP7", "FT8", "T8", "TP8"]
-    near = ["FC5", "C5", "CP5", "FC6", "C6", "CP6"]
-    w_left = _weights(ch, {"FT7": 1, "T7": 1, "TP7": 1, "FC5": 0.5, "C5": 0.5, "CP5": 0.5})
-    w_right = _weights(ch, {"FT8": 1, "T8": 1, "TP8": 1, "FC6": 0.5, "C6": 0.5, "CP6": 0.5})
+    elec = ["T7", "T8"]
+    P, idx = _evidence_sources(head, elec, cfg["reference"])
+    w = truth_weights(P)
     band = (16.0, 45.0)
-    amp = 2.0
+    snr = planted_snr("seed", difficulty)
     labels = np.array(SEED_TRIAL_LABELS)
     keep = labels != 0 if n_classes == 2 else np.ones(15, bool)
     trial_ids = np.flatnonzero(keep)
@@ -408,17 +561,15 @@ def _sim_seed(seed, n_subjects, difficulty, quick, n_classes=2, n_segments=None,
         base = np.exp(rng.normal(0, 0.2))  # subject's own beta/gamma level
         for sess in range(1, n_sessions + 1):
             n = len(trial_ids) * n_segments
-            X = _background(rng, n, T, sf, A, post, sub)
+            X = _background(rng, n, T, sf, head, sub, cfg)
+            ref = snr * _band_std(X, int(np.argmax(np.abs(P[:, 0]))), band, sf)
             emo = np.repeat(labels[trial_ids], n_segments)
             trial_jit = np.repeat(np.exp(rng.normal(0, 0.1, len(trial_ids))), n_segments)
-            a = amp * base * trial_jit * (1 + m * emo)
-            nl = _narrowband(rng, n * T, sf, band).reshape(n, T)
-            nr = _narrowband(rng, n * T, sf, band).reshape(n, T)
-            X += sub.scale * a[:, None, None] * (
-                w_left[None, :, None] * nl[:, None] + w_right[None, :, None] * nr[:, None])
+            a = ref * base * trial_jit * (1 + m * emo)
+            nb = _bank(rng, 2, n * T, sf, 0.0, band).reshape(2, n, T)
+            X += np.einsum("ck,knt->nct", P, a[None, :, None] * nb)
             Xs.append(X.astype(np.float32))
-            truths.append(np.broadcast_to((w_left + w_right)[None, :, None], X.shape)
-                          .astype(np.float32))
+            truths.append(np.broadcast_to(w[None, :, None], X.shape).astype(np.float32))
             seg = np.tile(np.arange(n_segments), len(trial_ids))
             metas.append(pd.DataFrame({
                 "subject": s, "session": sess,
@@ -430,26 +581,26 @@ def _sim_seed(seed, n_subjects, difficulty, quick, n_classes=2, n_segments=None,
     y = (emo > 0).astype(int) if n_classes == 2 else emo + 1
     names = ["negative", "positive"] if n_classes == 2 else ["negative", "neutral", "positive"]
     freqs = np.fft.rfftfreq(T, 1 / sf)
-    tf = (w_left + w_right)[:, None] * _band_mask(freqs, [band])[None]
-    info = {"planted": {"channels": core + near, "core_channels": core, "bands_hz":
-                        {"beta_gamma": band}, "window_s": "whole segment",
+    tf = w[:, None] * _band_mask(freqs, [band])[None]
+    info = {"planted": {**_planted_info(ch, w, elec, idx, head), "bands_hz":
+                        {"beta_gamma": band}, "window_s": "whole segment", "snr": snr,
                         "rule": "band amplitude (1 + m * emotion), emotion in {-1, 0, +1}"},
-            "n_segments": n_segments, "n_sessions": n_sessions}
+            "reference": cfg["reference"], "n_segments": n_segments, "n_sessions": n_sessions}
     return Xs, y, meta, truths, tf, names, info
 
 
-def _sim_eegbci(seed, n_subjects, difficulty, quick, n_trials=None):
+def _sim_eegbci(seed, n_subjects, difficulty, quick, n_trials=None, positions=None):
     lay = LAYOUTS["eegbci"]
     n_trials = n_trials or (20 if quick else 45)
     sf, T, ch = lay.sfreq, lay.n_times, lay.ch_names
-    pos = position_array(ch)
-    A, post = _mixing(pos, 20)
+    cfg = BACKGROUND["eegbci"]
+    head = _head("eegbci", ch, positions)
     m = effect_size("eegbci", difficulty)
-    left = {"C3": 1.0, "FC3": 0.6, "CP3": 0.6, "C5": 0.6, "C1": 0.6}
-    right = {"C4": 1.0, "FC4": 0.6, "CP4": 0.6, "C6": 0.6, "C2": 0.6}
-    wl, wr = _weights(ch, left), _weights(ch, right)
+    elec = ["C3", "C4"]
+    P, idx = _evidence_sources(head, elec, cfg["reference"])
+    w = truth_weights(P)
     beta = (18.0, 26.0)
-    amp = 2.0
+    snr = planted_snr("eegbci", difficulty)
 
     Xs, truths, metas = [], [], []
     for s in range(1, n_subjects + 1):
@@ -458,25 +609,24 @@ def _sim_eegbci(seed, n_subjects, difficulty, quick, n_trials=None):
         mu_f = float(np.clip(sub.alpha_freq + rng.normal(0.5, 0.5), 9.0, 13.0))
         mu = (mu_f - 1.5, mu_f + 1.5)
         n = n_trials
-        X = _background(rng, n, T, sf, A, post, sub)
+        X = _background(rng, n, T, sf, head, sub, cfg)
+        pk = int(np.argmax(np.abs(P[:, 0])))
+        r_mu, r_beta = snr * _band_std(X, pk, mu, sf), snr * _band_std(X, pk, beta, sf)
         y = _balanced(rng, n)  # 0 left hand, 1 right hand
         L = n * T
-        rhythm = {}
-        for side in ("l", "r"):
-            rhythm[side] = (_narrowband(rng, L, sf, mu) + 0.5 * _narrowband(rng, L, sf, beta)
-                            ).reshape(n, T) / np.sqrt(1.25)
+        rhythm = (r_mu * _bank(rng, 2, L, sf, 0.0, mu)
+                  + 0.5 * r_beta * _bank(rng, 2, L, sf, 0.0, beta)).reshape(2, n, T)
         on = np.clip(0.5 + rng.normal(0, 0.1, n), 0.35, 0.75)
         off = np.clip(3.5 + rng.normal(0, 0.15, n), 3.1, 3.8)
         env = _ramp_env(T, sf, on, off)
         # trial-to-trial strength of the rhythm: mostly shared by both hemispheres
         jit = np.exp(rng.normal(0, 0.2, n)[None] + rng.normal(0, 0.07, (2, n)))
         # right hand (y=1) -> left hemisphere (C3) desynchronises, and vice versa
-        g_l = amp * jit[0][:, None] * (1 - m * env * (y == 1)[:, None])
-        g_r = amp * jit[1][:, None] * (1 - m * env * (y == 0)[:, None])
-        X += sub.scale * (wl[None, :, None] * (g_l * rhythm["l"])[:, None]
-                          + wr[None, :, None] * (g_r * rhythm["r"])[:, None])
+        g = np.stack([jit[0][:, None] * (1 - m * env * (y == 1)[:, None]),
+                      jit[1][:, None] * (1 - m * env * (y == 0)[:, None])])
+        X += np.einsum("ck,knt->nct", P, g * rhythm)
         Xs.append(X.astype(np.float32))
-        truths.append(((wl + wr)[None, :, None] * env[:, None, :]).astype(np.float32))
+        truths.append((w[None, :, None] * env[:, None, :]).astype(np.float32))
         run = np.array([4, 8, 12])[np.arange(n) * 3 // n]
         metas.append(pd.DataFrame({"subject": s, "run": run, "trial": np.arange(n),
                                    "onset": np.arange(n) * 8.3 % 125.0, "mu_freq": mu_f,
@@ -485,12 +635,80 @@ def _sim_eegbci(seed, n_subjects, difficulty, quick, n_trials=None):
     y = meta.pop("label").to_numpy()
     freqs = np.fft.rfftfreq(T, 1 / sf)
     # mu bands differ per subject; mark 8-14.5 Hz (every subject's mu) and beta
-    tf = (wl + wr)[:, None] * _band_mask(freqs, [(8.0, 14.5), beta])[None]
-    info = {"planted": {"channels": list(left) + list(right), "bands_hz":
+    tf = w[:, None] * _band_mask(freqs, [(8.0, 14.5), beta])[None]
+    info = {"planted": {**_planted_info(ch, w, elec, idx, head), "bands_hz":
                         {"mu": "subject mu peak +-1.5 Hz (8-14.5 Hz)", "beta": beta},
-                        "window_s": "about 0.5-3.5 s after the cue",
+                        "window_s": "about 0.5-3.5 s after the cue", "snr": snr,
                         "rule": "contralateral amplitude (1 - m) in the window"},
-            "n_trials": n_trials}
+            "reference": cfg["reference"], "n_trials": n_trials}
+    return Xs, y, meta, truths, tf, ["left_hand", "right_hand"], info
+
+
+# ---------------------------------------------------------------------------------------
+# semi-synthetic: real EEGBCI background, planted burst
+# ---------------------------------------------------------------------------------------
+SEMI_BAND = (9.0, 13.0)  # the planted mu burst (Hz)
+
+
+def _sim_semi_eegbci(seed, n_subjects, difficulty, quick, data_dir=None, runs=(4, 8, 12),
+                     positions=None):
+    from eegnb.data.loaders import load_eegbci
+
+    if data_dir is None or str(data_dir) == "":
+        raise ValueError("simulate('semi-eegbci') needs data_dir: the folder holding the "
+                         "EEGBCI subject folders S001/, S002/, ... (S###R04.edf etc.)")
+    lay = LAYOUTS["eegbci"]
+    sf, T, ch = lay.sfreq, lay.n_times, lay.ch_names
+    head = _head("eegbci", ch, positions)
+    snr = effect_size("semi-eegbci", difficulty)
+    elec = ["C4", "C3"]  # class 0 (left hand) -> right hemisphere, class 1 -> left
+    # the recordings' own reference: the real data already carry it, the burst gets linked ears
+    P, idx = _evidence_sources(head, elec, "ears")
+    w_side = [truth_weights(P[:, [k]]) for k in range(2)]
+    burst_len = int(2.0 * sf)
+    real = load_eegbci(data_dir, subjects=list(range(1, n_subjects + 1)), runs=tuple(runs))
+    Xs, truths, metas = [], [], []
+    for s in range(1, n_subjects + 1):
+        part = real.by_subject(s)
+        rng = _rng(seed, "semi-eegbci", "data", s)
+        Xr = part.X.astype(np.float64)
+        Xr -= Xr.mean(axis=-1, keepdims=True)  # demeaned, as simulate() does for the others
+        n = len(Xr)
+        y = _balanced(rng, n)  # planted labels, independent of the real cues
+        ref = [snr * _band_std(Xr, int(np.argmax(np.abs(P[:, k]))), SEMI_BAND, sf)
+               for k in range(2)]
+        burst = _bank(rng, 1, n * T, sf, 0.0, SEMI_BAND).reshape(n, T)
+        start = rng.integers(int(0.5 * sf), T - burst_len - int(0.25 * sf), n)
+        env = _tukey_env(n, T, start, burst_len)
+        amp = np.where(y == 0, ref[0], ref[1])
+        pat = P[:, y].T  # (n, ch): the pattern of each sample's source
+        X = Xr + pat[:, :, None] * (amp[:, None] * env * burst)[:, None, :]
+        wt = np.stack([w_side[k] for k in y])
+        Xs.append(X.astype(np.float32))
+        truths.append((wt[:, :, None] * env[:, None, :]).astype(np.float32))
+        metas.append(pd.DataFrame({"subject": s, "run": part.meta["run"].to_numpy(),
+                                   "trial": part.meta["trial"].to_numpy(),
+                                   "onset": part.meta["onset"].to_numpy(),
+                                   "real_label": part.y, "burst_onset": start / sf,
+                                   "label": y}))
+    meta = pd.concat(metas, ignore_index=True)
+    y = meta.pop("label").to_numpy()
+    freqs = np.fft.rfftfreq(T, 1 / sf)
+    w = truth_weights(P)
+    tf = w[:, None] * _band_mask(freqs, [SEMI_BAND])[None]
+    info = {"planted": {**_planted_info(ch, w, elec, idx, head),
+                        "channels_by_class": {
+                            "left_hand": [ch[i] for i in np.argsort(-w_side[0])
+                                          if w_side[0][i] >= TRUTH_THRESHOLD],
+                            "right_hand": [ch[i] for i in np.argsort(-w_side[1])
+                                           if w_side[1][i] >= TRUTH_THRESHOLD]},
+                        "bands_hz": {"mu": SEMI_BAND}, "window_s": burst_len / sf,
+                        "snr": snr,
+                        "rule": "a 2 s mu burst from the source under C4 (left hand) or C3 "
+                                "(right hand), in-band amplitude SNR x the recording's own "
+                                "in-band std at the peak channel"},
+            "semi_synthetic": True, "background": "real EEGBCI recordings (demeaned epochs)",
+            "runs": list(runs), "data_dir": str(data_dir)}
     return Xs, y, meta, truths, tf, ["left_hand", "right_hand"], info
 
 
@@ -792,7 +1010,10 @@ def _sim_sleep(seed, n_subjects, difficulty, quick, epochs_per_night=None, ages=
 
 
 _SIMULATORS = {"deap": _sim_deap, "seed": _sim_seed, "eegbci": _sim_eegbci,
-               "sleep-edf": _sim_sleep}
+               "sleep-edf": _sim_sleep, "semi-eegbci": _sim_semi_eegbci}
+#: semi-synthetic layouts and the real layout whose shape they have (not in LAYOUTS: they
+#: need real files)
+SEMI_LAYOUTS = {"semi-eegbci": "eegbci"}
 DEFAULT_DIFFICULTY = 0.5
 
 
@@ -803,21 +1024,26 @@ def simulate(layout: str, *, n_subjects: int, seed: int = 0,
 
     Parameters
     ----------
-    layout : "deap" | "seed" | "eegbci" | "sleep-edf"
+    layout : "deap" | "seed" | "eegbci" | "sleep-edf" | "semi-eegbci" (real background,
+        needs ``data_dir``)
     n_subjects : number of subjects (numbered 1..n_subjects in ``subject``/``meta``).
     seed : fixes every random draw (a subject's data do not depend on ``n_subjects``).
-    difficulty : 0 (easiest, EEGNet about 99%) .. 1 (hardest, about 60%); default 0.5
-        (about 85-90%).
+    difficulty : 0 (easiest: deepest modulation; scalp layouts in-band SNR 6-10) .. 1
+        (hardest); default 0.5 (scalp SNR 2.5, the realism calibration). notebooks/02_data
+        records EEGNet's accuracy.
     quick : smaller sizes per subject (for tests and quick notebook runs).
     layout_kw : "deap": ``label`` ("arousal"|"valence"), ``n_trials`` (40; quick 12),
         ``n_segments`` (3; quick 2). "seed": ``n_classes`` (2|3), ``n_segments`` (8;
         quick 3), ``n_sessions`` (1). "eegbci": ``n_trials`` (45; quick 20).
+        "semi-eegbci": ``data_dir`` (required), ``runs`` ((4, 8, 12)). The scalp layouts
+        take ``positions`` ({channel: (3,) m}) to move electrodes in the lead field (the
+        evidence dipoles stay put, so the truth moves with the electrodes).
         "sleep-edf": ``epochs_per_night`` (200; quick 40), ``ages`` (per subject).
 
     Returns an :class:`EEGData` with ``X (n, ch, t)`` in uV, ``truth (n, ch, t)``,
     ``truth_freq (ch, t // 2 + 1)`` and ``info`` describing what was planted.
     """
-    lay = get_layout(layout)
+    lay = get_layout(SEMI_LAYOUTS.get(layout, layout))
     if int(n_subjects) < 1:
         raise ValueError(f"n_subjects must be >= 1; got {n_subjects}")
     effect_size(layout, difficulty)  # validates difficulty
@@ -825,7 +1051,8 @@ def simulate(layout: str, *, n_subjects: int, seed: int = 0,
     Xs, y, meta, truths, tf, class_names, info = fn(int(seed), int(n_subjects),
                                                     float(difficulty), bool(quick), **layout_kw)
     X = np.concatenate(Xs)
-    X -= X.mean(axis=-1, keepdims=True)  # segments are demeaned, as after preprocessing
+    if layout not in SEMI_LAYOUTS:  # (semi: the real part is demeaned, the burst kept exact)
+        X -= X.mean(axis=-1, keepdims=True)  # segments are demeaned, as after preprocessing
     truth = np.concatenate(truths)
     info = {"layout": layout, "simulated": True, "unit": "uV", "seed": int(seed),
             "difficulty": float(difficulty), "effect": effect_size(layout, difficulty),
