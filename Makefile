@@ -12,19 +12,27 @@ TORCH_PAIR ?= torch==2.9.1 torchvision==0.24.1
 else
 TORCH_PAIR ?= torch==2.14.1 torchvision==0.29.1
 endif
-STAMP = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Tested versions of everything else (a constraints file; LOCK= installs from the lower
+# bounds in pyproject.toml instead). `make lock` rewrites it from the current venv.
+LOCK ?= requirements.lock
+STAMP = $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
+NOT_LOCKED = '^(torch|torchvision|triton)==|^(nvidia|cuda)-'
 
-.PHONY: install figures test lint clean-cache strip
+.PHONY: install figures test lint clean-cache strip lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH_PAIR)
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q $(if $(LOCK),-c $(LOCK)) $(TORCH_PAIR) -e ".[dev]"
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
 install: $(STAMP)
+
+lock: install
+	{ grep '^#' requirements.lock; $(BIN)/pip freeze --exclude-editable | grep -vE $(NOT_LOCKED); } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
 
 figures: install
 	MPLBACKEND=Agg $(BIN)/python -m eegnb.figures $(if $(QUICK),--quick) $(if $(ONLY),--only '$(ONLY)') --jobs $(JOBS)

@@ -6,8 +6,11 @@ Splits (each a list of :class:`Split` holding index arrays into an ``EEGData``):
 ``grouped_kfold`` (paper 4: e.g. 17 train / 2 validation / 3 test subjects per fold).
 ``fit`` trains with Adam, early stopping on validation loss and a progress bar;
 ``train_model`` builds a model by name, fits it and caches the weights under
-``cache_dir/models/<key>.pt`` keyed by model config + data fingerprint + split + seed,
-written atomically. Walked through in ``notebooks/01_quickstart``.
+``cache_dir/models/<key>.pt`` keyed by the model's full config (defaults included), the
+data fingerprint, the split, the seed, every argument of ``fit`` with its default and the
+code version of ``eegnb.train`` and ``eegnb.models``; written atomically as a plain state
+dict (read back with ``torch.load(weights_only=True)``, which cannot run code).
+Walked through in ``notebooks/01_quickstart``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,14 @@ from sklearn.metrics import balanced_accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from tqdm.auto import tqdm
 
-from eegnb.utils import atomic_torch_save, fingerprint, get_device, seed_everything
+from eegnb.utils import (
+    atomic_torch_save,
+    clean_orphans,
+    code_version,
+    fingerprint,
+    get_device,
+    seed_everything,
+)
 
 
 @dataclass
@@ -245,6 +255,9 @@ def fit(
     return FitResult(model, pd.DataFrame(rows), best_epoch)
 
 
+_FIT = fit  # the signature whose defaults key the model cache (even when a test patches fit)
+
+
 @torch.no_grad()
 def _loss_acc(model, X, y, loss_fn, dev, bs) -> tuple[float, float]:
     model.eval()
@@ -291,9 +304,11 @@ def train_model(
 ) -> torch.nn.Module:
     """Build model ``name`` for ``data``, fit it on ``split.train`` with early stopping on ``split.val``.
 
-    Cached under ``cache_dir/models/<key>.pt``; the key covers the model name and keywords,
-    the data fingerprint, the split, the seed and the fit keywords. Returns the model in eval
-    mode on ``device`` with ``model.history`` (a DataFrame) attached.
+    Cached under ``cache_dir/models/<key>.pt``; the key covers the model name, keywords and
+    full config (defaults included), the data fingerprint, the split, the seed, every ``fit``
+    argument with its default and the code version of ``eegnb.train``/``eegnb.models``. An
+    entry that cannot be read (or was not a plain state dict) is retrained with a warning.
+    Returns the model in eval mode on ``device`` with ``model.history`` (a DataFrame) attached.
     """
     from eegnb.models import build
 
@@ -304,15 +319,32 @@ def train_model(
     seed_everything(seed)
     model = build(name, data.X.shape[1], data.X.shape[2], n_classes, sfreq=float(data.sfreq), **model_kw)
     data_fp = data.fingerprint() if hasattr(data, "fingerprint") else fingerprint(data.X, data.y)
-    key = fingerprint(name, model_kw, data_fp, split.key(), seed, {k: str(v) for k, v in fit_kw.items()})
-    path = Path(cache_dir) / "models" / f"{name}-{key}.pt" if cache_dir is not None else None
+    path = None
+    if cache_dir is not None:
+        import inspect
+
+        # every argument fit will see, defaults included: a changed default is a new key
+        bound = inspect.signature(_FIT).bind_partial(**fit_kw)
+        bound.apply_defaults()
+        fit_args = {k: v for k, v in bound.arguments.items()
+                    if k not in ("model", "X", "y", "X_val", "y_val", "device", "progress", "seed")}
+        key = fingerprint(name, model_kw, getattr(model, "config", None), data_fp, split.key(), seed,
+                          {k: fit_args[k] for k in sorted(fit_args)},
+                          code_version("eegnb.models", "eegnb.utils") + code_version("eegnb.train", follow=False))
+        path = Path(cache_dir) / "models" / f"{name}-{key}.pt"
+        clean_orphans(path.parent)
     if path is not None and path.exists():
         try:
-            blob = torch.load(path, map_location="cpu", weights_only=False)
+            blob = torch.load(path, map_location="cpu", weights_only=True)
             model.load_state_dict(blob["state_dict"])
-            model.history = blob["history"]
+            model.history = pd.DataFrame(blob["history"])
             return model.to(dev).eval()
-        except Exception:  # a corrupt or stale entry: retrain and overwrite
+        except Exception as e:  # noqa: BLE001 - a corrupt, stale or unsafe entry: retrain and overwrite
+            import warnings
+
+            why = (str(e).strip().splitlines() or [""])[0]
+            warnings.warn(f"cached model {path} could not be read ({type(e).__name__}: {why}); retraining",
+                          stacklevel=2)
             path.unlink(missing_ok=True)
     va = split.val if len(split.val) else None
     res = fit(
@@ -329,5 +361,7 @@ def train_model(
     model = res.model
     model.history = res.history
     if path is not None:
-        atomic_torch_save({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "history": res.history}, path)
+        # plain tensors and lists only, so weights_only=True can read it back
+        hist = {c: res.history[c].tolist() for c in res.history.columns}
+        atomic_torch_save({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "history": hist}, path)
     return model.eval()

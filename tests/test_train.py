@@ -173,7 +173,7 @@ def test_atomic_write_interrupted_leaves_old_file(tmp_path, monkeypatch):
 
 
 def test_cached_computes_once_and_recovers_from_corrupt_entry(tmp_path):
-    from eegnb.utils import cached, fingerprint
+    from eegnb.utils import cache_entry_path, cached
 
     calls = []
 
@@ -186,7 +186,8 @@ def test_cached_computes_once_and_recovers_from_corrupt_entry(tmp_path):
     assert len(calls) == 1 and np.array_equal(a["x"], b["x"])
     cached(tmp_path, "kind", {"k": 2}, compute)
     assert len(calls) == 2
-    entry = tmp_path / "kind" / f"{fingerprint({'k': 1})}.pkl"
+    entry = cache_entry_path(tmp_path, "kind", {"k": 1}, compute)
+    assert entry.exists()
     entry.write_bytes(entry.read_bytes()[:5])
     cached(tmp_path, "kind", {"k": 1}, compute)
     cached(tmp_path, "kind", {"k": 2}, compute)

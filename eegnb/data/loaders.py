@@ -10,7 +10,22 @@ Bad input raises a clear error and nothing is invented: missing folder or files 
 naming it; missing channels -> ``ValueError`` listing them (never zero-filled); NaN/inf ->
 ``ValueError`` naming file and channel, unless ``drop_nonfinite=True`` drops the affected
 segments (their count goes to ``info["dropped_nonfinite"]``); label/data count mismatch ->
-``ValueError``. Walked through in ``notebooks/02_data`` (``dataset != "sim"``).
+``ValueError``. Nothing is shortened, duplicated or relabelled silently either (the cases
+and outcomes are tabled in ``docs/FAULTS.md`` and tested in ``tests/test_faults.py``):
+EDF files are checked against their own header (a file shorter than its header promises is
+truncated -> ``ValueError``); Sleep-EDF hypnograms must be non-empty and cover the PSG, a
+recording found twice or with two hypnograms is an error, a PSG without hypnogram is skipped
+and reported in ``info["skipped"]`` (an error when its subject was asked for), and a dead or
+flat channel is an error unless ``flat="drop"``/``"keep"``; EEGBCI runs must be of one task
+(left/right fist runs 3, 4, 7, 8, 11, 12 or fists/feet runs 5, 6, 9, 10, 13, 14, labelled
+accordingly), must not repeat, and each must hold at least one epoch; SEED labels must be
+coded -1/0/1 and trials hold exactly 62 rows; DEAP ratings must be finite. ``subjects``
+takes numbers or names like ``"s01"``/``"S001"``; an empty list is an error.
+
+DEAP's ``.dat`` files are pickles; they are read with a restricted unpickler that admits
+only numpy arrays (a crafted file cannot run code; see ``docs/FAULTS.md``). The EDF header
+check, the restricted unpickler and the flat-channel test are hand-written (no library
+offers them in this form). Walked through in ``notebooks/02_data`` (``dataset != "sim"``).
 
 Units: DEAP and SEED are stored in microvolts, EEGBCI is converted from volts to
 microvolts; Sleep-EDF is z-scored per channel within each recording (``info["unit"]``).
@@ -18,8 +33,10 @@ microvolts; Sleep-EDF is z-scored per channel within each recording (``info["uni
 
 from __future__ import annotations
 
+import io
 import pickle
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -88,16 +105,110 @@ def _check_finite(X: np.ndarray, ch_names, file, drop: bool, what="segment") -> 
     return ~bad.any(axis=(1, 2))
 
 
+def _subject_ids(subjects, name: str) -> list[int]:
+    """Subject numbers from ints or dataset names (``"s01"``, ``"S001"``, ``"7"``)."""
+    if isinstance(subjects, (str, int, np.integer)):
+        subjects = [subjects]
+    out = []
+    for s in subjects:
+        if isinstance(s, (bool, np.bool_)):
+            raise ValueError(f"{name}: subject {s!r} is not a subject number")
+        if isinstance(s, (int, np.integer)):
+            out.append(int(s))
+        elif isinstance(s, float) and s.is_integer():
+            out.append(int(s))
+        elif isinstance(s, str) and (m := re.fullmatch(r"[A-Za-z]*0*(\d+)", s.strip())):
+            out.append(int(m.group(1)))
+        else:
+            raise ValueError(f"{name}: subject {s!r} is not a subject number; pass e.g. 1 or 's01'")
+    if not out:
+        raise ValueError(f"{name}: subjects is empty; pass None for every subject or e.g. [1, 2]")
+    dup = sorted({s for s in out if out.count(s) > 1})
+    if dup:
+        raise ValueError(f"{name}: subjects {dup} are listed more than once (they would load twice)")
+    return out
+
+
 def _select(found: dict[int, object], subjects, name: str, expected: str):
     if subjects is None:
         return dict(sorted(found.items()))
-    subjects = [int(s) for s in np.atleast_1d(subjects)]
+    subjects = _subject_ids(subjects, name)
     missing = [s for s in subjects if s not in found]
     if missing:
         raise FileNotFoundError(
             f"{name}: no files for subjects {missing} (expected {expected}); found subjects "
             f"{sorted(found)}. Obtain: {SOURCES[name]}")
     return {s: found[s] for s in subjects}
+
+
+def edf_header(path) -> dict:
+    """Check an EDF/EDF+/BDF file against its own header; return its record layout.
+
+    Returns ``{"n_records", "record_s", "duration_s", "n_signals"}``. Raises ``ValueError``
+    naming the file when it is shorter than a header, the header is unreadable, or the file
+    holds fewer bytes than the header promises (a truncated download or copy). MNE reads
+    such files without complaint, which is why this check exists.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(256)
+        try:
+            if len(head) < 256:
+                raise ValueError(f"{size} bytes, fewer than the 256-byte EDF header")
+            n_head, n_rec = int(head[184:192]), int(head[236:244])
+            rec_s, ns = float(head[244:252]), int(head[252:256])
+            if ns < 1 or n_head != 256 * (ns + 1):
+                raise ValueError(f"header declares {ns} signals and {n_head} header bytes")
+            f.seek(256 + ns * 216)
+            spr = [int(f.read(8)) for _ in range(ns)]
+        except ValueError as e:
+            raise ValueError(f"{path} is not a readable EDF file ({e}); it is corrupt or "
+                             "truncated: download it again") from None
+    width = 3 if head[:1] == b"\xff" else 2  # BDF stores 24-bit samples
+    if n_rec >= 0:
+        expected = n_head + n_rec * sum(spr) * width
+        if size < expected:
+            raise ValueError(
+                f"{path} is truncated: its header promises {n_rec} records ({expected} bytes) but "
+                f"the file has {size} bytes ({(size - n_head) / max(expected - n_head, 1):.0%} of "
+                "the data); download it again")
+    return {"n_records": n_rec, "record_s": rec_s, "duration_s": max(n_rec, 0) * rec_s,
+            "n_signals": ns}
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickler that admits only what DEAP's files hold: numpy arrays, dtypes and scalars.
+
+    Any other global (``os.system``, ``builtins.eval``, a class with ``__reduce__``) is
+    refused before it is called, so a crafted ``.dat`` cannot run code.
+    """
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("_codecs", "encode"),  # how protocol-2 pickles spell bytes (str -> bytes, no side effect)
+    }
+
+    def find_class(self, module, name):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        if module == "numpy.dtypes" and name.endswith("DType"):  # dtype classes (numpy 2)
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"refused to load {module}.{name}: DEAP files hold only numpy arrays, so this file "
+            "is not a DEAP file (and may be crafted to run code)")
+
+
+def _load_deap_pickle(path: Path) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy.core alias warning for Python-2 era pickles
+        blob = _ArrayUnpickler(io.BytesIO(path.read_bytes()), encoding="latin1").load()
+    if not isinstance(blob, dict) or "data" not in blob or "labels" not in blob:
+        raise ValueError(f"expected a dict with 'data' and 'labels'; got {type(blob).__name__}")
+    return blob
 
 
 def _segments(x: np.ndarray, n_times: int) -> np.ndarray:
@@ -119,6 +230,9 @@ def load_deap(data_dir, subjects=None, *, label: str = "arousal", segment_second
     low (0) by rating > ``threshold`` on ``label`` ("valence" or "arousal"). ``meta`` has
     binary ``valence``/``arousal`` and the raw ratings (``*_rating``). ``data_dir`` is the
     folder with the ``.dat`` files (or its parent holding ``data_preprocessed_python``).
+    A non-finite valence/arousal rating is a ``ValueError``; with ``drop_nonfinite=True`` the
+    trial is dropped and listed in ``info["dropped_nonfinite_ratings"]``. The files are read
+    with a restricted unpickler (numpy arrays only).
     """
     if label not in ("valence", "arousal"):
         raise ValueError(f"label must be 'valence' or 'arousal'; got {label!r}")
@@ -135,10 +249,10 @@ def load_deap(data_dir, subjects=None, *, label: str = "arousal", segment_second
     base = int(round(baseline_seconds * sfreq))
     Xs, metas = [], []
     dropped = 0
+    dropped_ratings: list[dict] = []
     for s, path in _select(found, subjects, "deap", expected).items():
         try:
-            with open(path, "rb") as f:
-                blob = pickle.load(f, encoding="latin1")  # DEAP pickles were written by Python 2
+            blob = _load_deap_pickle(path)  # DEAP pickles were written by Python 2
             data, labels = np.asarray(blob["data"], float), np.asarray(blob["labels"], float)
         except Exception as e:  # noqa: BLE001 - any unpickling failure means a bad file
             raise ValueError(f"cannot read DEAP file {path} (truncated or corrupt?): {e}") from e
@@ -154,6 +268,13 @@ def load_deap(data_dir, subjects=None, *, label: str = "arousal", segment_second
             raise ValueError(f"{path}: trials have {data.shape[2]} samples, fewer than the "
                              f"{baseline_seconds} s baseline plus one {segment_seconds} s segment")
         for tr in range(data.shape[0]):
+            if not np.isfinite(labels[tr, :2]).all():  # a NaN rating is no "low" rating
+                if not drop_nonfinite:
+                    raise ValueError(
+                        f"{path} trial {tr}: non-finite rating (valence, arousal) = "
+                        f"{labels[tr, :2].tolist()}; pass drop_nonfinite=True to drop such trials")
+                dropped_ratings.append({"file": path.name, "trial": tr})
+                continue
             seg = _segments(data[tr, :32, base:], n_times)
             keep = _check_finite(seg, DEAP_CHANNELS, f"{path} trial {tr}", drop_nonfinite)
             dropped += int((~keep).sum())
@@ -167,12 +288,15 @@ def load_deap(data_dir, subjects=None, *, label: str = "arousal", segment_second
                 "dominance_rating": r[2] if len(r) > 2 else np.nan,
                 "liking_rating": r[3] if len(r) > 3 else np.nan,
             }))
+    if not Xs:
+        raise ValueError(f"no DEAP trials left in {root} (every trial dropped: {dropped_ratings})")
     meta = pd.concat(metas, ignore_index=True)
     return EEGData(
         X=np.concatenate(Xs), y=meta[label].to_numpy(), subject=meta["subject"].to_numpy(),
         sfreq=sfreq, ch_names=list(DEAP_CHANNELS), class_names=["low", "high"], meta=meta,
         info={"dataset": "deap", "layout": "deap", "unit": "uV", "label": label,
-              "threshold": threshold, "dropped_nonfinite": dropped},
+              "threshold": threshold, "dropped_nonfinite": dropped,
+              "dropped_nonfinite_ratings": dropped_ratings},
     )
 
 
@@ -203,9 +327,15 @@ def load_seed(data_dir, subjects=None, *, n_classes: int = 2, segment_seconds: f
         raise FileNotFoundError(f"SEED label file {label_path} not found; expected {expected}. "
                                 f"Obtain: {SOURCES['seed']}")
     try:
-        labels = np.asarray(scipy.io.loadmat(label_path)["label"]).ravel().astype(int)
+        raw_labels = np.asarray(scipy.io.loadmat(label_path)["label"]).ravel()
+        labels = raw_labels.astype(int)
     except Exception as e:  # noqa: BLE001
         raise ValueError(f"cannot read SEED labels {label_path}: {e}") from e
+    codes = sorted({float(v) for v in raw_labels})
+    if not set(codes) <= {-1.0, 0.0, 1.0} or not np.array_equal(labels, raw_labels):
+        hint = " (coded 0/1/2? subtract 1)" if set(codes) <= {0.0, 1.0, 2.0} else ""
+        raise ValueError(f"{label_path} codes labels {codes}, but SEED codes -1/0/1 "
+                         f"(negative/neutral/positive){hint}")
     found: dict[int, list[Path]] = {}
     for p in sorted(root.glob("*.mat")):
         m = re.match(r"^(\d+)_(\d+)\.mat$", p.name)
@@ -235,6 +365,10 @@ def load_seed(data_dir, subjects=None, *, n_classes: int = 2, segment_seconds: f
                 x = np.asarray(mat[keys[tr]], float)
                 if x.ndim != 2 or x.shape[0] != 62:
                     n_ch = x.shape[0] if x.ndim == 2 else 0
+                    if n_ch > 62:
+                        raise ValueError(
+                            f"{path} trial {keys[tr]}: {n_ch} rows but SEED has 62 channels (shape "
+                            f"{x.shape}); not the 62-channel Preprocessed_EEG release?")
                     raise ValueError(f"{path} trial {keys[tr]}: missing channels "
                                      f"{SEED_CHANNELS[n_ch:]} (has shape {x.shape}, expected 62 rows)")
                 emo = int(labels[tr - 1])
@@ -296,23 +430,61 @@ def sleep_records() -> pd.DataFrame:
     return pd.concat([sc, st], ignore_index=True)
 
 
-def _find_sleep_pairs(root: Path, study: str) -> dict[int, list[tuple[Path, Path]]]:
+def _find_sleep_pairs(root: Path, study: str):
+    """``({subject: [(psg, hypnogram), ...]}, {subject: [psg without hypnogram, ...]})``.
+
+    Raises ``ValueError`` when a PSG file name occurs twice under ``root`` (the same
+    recording would load twice) or a PSG matches two hypnograms that the folder cannot
+    tell apart (one would be picked silently).
+    """
     prefixes = {"cassette": ["SC4"], "telemetry": ["ST7"], "both": ["SC4", "ST7"]}[study]
-    files = [p for p in root.rglob("*.edf")]
-    psgs = sorted(p for p in files if p.name.endswith("-PSG.edf") and p.name[:3] in prefixes)
-    hyps = {p.name[:6]: p for p in files if p.name.endswith("-Hypnogram.edf")}
+    files = sorted(root.rglob("*.edf"))
+    psgs = [p for p in files if p.name.endswith("-PSG.edf") and p.name[:3] in prefixes]
+    hyps: dict[str, list[Path]] = {}
+    for p in files:
+        if p.name.endswith("-Hypnogram.edf"):
+            hyps.setdefault(p.name[:6], []).append(p)
     out: dict[int, list[tuple[Path, Path]]] = {}
+    orphans: dict[int, list[Path]] = {}
+    names: dict[str, list[Path]] = {}
     for psg in psgs:
-        hyp = hyps.get(psg.name[:6])
-        if hyp is None:
-            raise FileNotFoundError(f"no hypnogram {psg.name[:6]}?-Hypnogram.edf for {psg}")
+        names.setdefault(psg.name, []).append(psg)
         s = int(psg.name[3:5]) + (100 if psg.name.startswith("ST7") and study == "both" else 0)
-        out.setdefault(s, []).append((psg, hyp))
-    return out
+        cands = hyps.get(psg.name[:6], [])
+        if len(cands) > 1:  # prefer the one beside the PSG when that decides it
+            near = [h for h in cands if h.parent == psg.parent]
+            cands = near if len(near) == 1 else cands
+        if not cands:
+            orphans.setdefault(s, []).append(psg)
+            continue
+        if len(cands) > 1:
+            raise ValueError(
+                f"{psg} matches {len(cands)} hypnograms {[str(h) for h in cands]}; keep the one "
+                "that belongs to it (one would otherwise be picked silently)")
+        out.setdefault(s, []).append((psg, cands[0]))
+    if not out and orphans:
+        first = next(iter(orphans.values()))[0]
+        raise FileNotFoundError(
+            f"no hypnogram {first.name[:6]}?-Hypnogram.edf for {first} (and no complete "
+            f"PSG + hypnogram pair under {root}). Obtain: {SOURCES['sleep-edf']}")
+    dup = {n: ps for n, ps in names.items() if len(ps) > 1}
+    if dup:
+        n, ps = next(iter(dup.items()))
+        raise ValueError(
+            f"{n} found {len(ps)} times under {root} ({[str(p) for p in ps]}): the same recording "
+            f"would load twice; point data_dir at one copy or remove the duplicate"
+            + (f" ({len(dup)} duplicated recordings in all)" if len(dup) > 1 else ""))
+    return out, orphans
+
+
+def _flat_channels(ep: np.ndarray, threshold_uv: float) -> list[int]:
+    """Channels of ``ep (n, ch, t)`` (microvolts) whose SD over all epochs is below threshold."""
+    return [c for c in range(ep.shape[1]) if float(ep[:, c].std()) < threshold_uv]
 
 
 def load_sleep_edf(data_dir, subjects=None, *, study: str = "both", trim_wake_min: float = 30.0,
-                   zscore: bool = True, drop_nonfinite: bool = False) -> EEGData:
+                   zscore: bool = True, drop_nonfinite: bool = False, flat: str = "raise",
+                   flat_uv: float = 0.1, max_unscored_min: float = 30.0) -> EEGData:
     """Sleep-EDF Expanded: PSG + hypnogram pairs of the cassette and/or telemetry study.
 
     ``study`` is "cassette" (``SC4ssNE0-PSG.edf`` + ``SC4ssN?-Hypnogram.edf``),
@@ -323,27 +495,59 @@ def load_sleep_edf(data_dir, subjects=None, *, study: str = "both", trim_wake_mi
     last sleep epoch (None keeps all) and, with ``zscore``, z-scores each channel within
     each recording. Age, sex and medication come from the record tables inside MNE
     (:func:`sleep_records`). ``data_dir`` is searched recursively.
+
+    Checks (``ValueError`` naming the file unless said otherwise): every EDF against its
+    header (truncation); a hypnogram must hold stage annotations and reach within
+    ``max_unscored_min`` minutes of the PSG's end (a short hypnogram); a recording found
+    twice, or with two hypnograms, is an error; a PSG without hypnogram is skipped, with a
+    warning and an entry in ``info["skipped"]``, when ``subjects`` is None (an error
+    when its subject was asked for). A channel whose SD over the kept epochs is below
+    ``flat_uv`` microvolts (dead or flat) is an error with ``flat="raise"``; ``"drop"``
+    skips that recording (listed in ``info["skipped"]``), ``"keep"`` keeps it (listed in
+    ``info["flat_channels"]``; the z-score leaves a flat channel at zero).
     """
     import mne
 
     if study not in ("cassette", "telemetry", "both"):
         raise ValueError(f"study must be 'cassette', 'telemetry' or 'both'; got {study!r}")
+    if flat not in ("raise", "drop", "keep"):
+        raise ValueError(f"flat must be 'raise', 'drop' or 'keep'; got {flat!r}")
     expected = ("SC4ssNE0-PSG.edf + SC4ssN?-Hypnogram.edf (cassette) and/or "
                 "ST7ssNJ0-PSG.edf + ST7ssNJ?-Hypnogram.edf (telemetry)")
     root = _check_dir(data_dir, "sleep-edf", expected)
-    found = _find_sleep_pairs(root, study)
+    found, orphans = _find_sleep_pairs(root, study)
     if not found:
         hyps = list(root.rglob("*-Hypnogram.edf"))
         hint = (f" (found {len(hyps)} hypnograms but no PSG signal files)" if hyps else "")
         raise FileNotFoundError(f"no Sleep-EDF PSG files in {root}{hint}; expected {expected}. "
                                 f"Obtain: {SOURCES['sleep-edf']}")
+    skipped: list[dict] = []
+    if subjects is not None:
+        wanted = _subject_ids(subjects, "sleep-edf")
+        for s in wanted:
+            if s in orphans:
+                psg = orphans[s][0]
+                raise FileNotFoundError(
+                    f"no hypnogram {psg.name[:6]}?-Hypnogram.edf for {psg} (subject {s} was asked "
+                    f"for). Obtain: {SOURCES['sleep-edf']}")
+    else:
+        for _, psgs in sorted(orphans.items()):
+            for psg in psgs:
+                skipped.append({"file": str(psg), "reason": "no hypnogram"})
+        if skipped:
+            warnings.warn(f"Sleep-EDF: skipped {len(skipped)} PSG file(s) without a hypnogram: "
+                          f"{[Path(d['file']).name for d in skipped]} (see info['skipped'])",
+                          stacklevel=2)
     records = sleep_records().set_index("psg")
     sfreq = 100.0
     n_times = 3000
     Xs, ys, metas = [], [], []
     dropped = 0
+    flat_found: list[dict] = []
     for s, pairs in _select(found, subjects, "sleep-edf", expected).items():
         for psg, hyp in pairs:
+            edf_header(psg)
+            edf_header(hyp)
             try:
                 raw = mne.io.read_raw_edf(psg, preload=True, verbose="error")
             except Exception as e:  # noqa: BLE001
@@ -364,6 +568,16 @@ def load_sleep_edf(data_dir, subjects=None, *, study: str = "both", trim_wake_mi
             data = raw.get_data() * 1e6  # uV
             n_avail = data.shape[1] // n_times
             scored = np.flatnonzero(stages >= 0)
+            if not len(scored):
+                raise ValueError(
+                    f"{hyp} holds no sleep stage annotations ({len(stages)} epochs annotated, none "
+                    f"scored W/1/2/3/4/R); it is empty or corrupt: download it again")
+            gap_min = (n_avail - len(stages)) * 0.5
+            if gap_min > max_unscored_min:
+                raise ValueError(
+                    f"{hyp} is short: its annotations end after {len(stages)} epochs "
+                    f"({len(stages) / 120:.1f} h) but {psg} holds {n_avail} ({n_avail / 120:.1f} h); "
+                    f"download it again (or raise max_unscored_min, now {max_unscored_min} min)")
             asleep_all = np.flatnonzero(stages > 0)
             # Some cassette hypnograms score a stray wake epoch hours after the night; the
             # wake trimming drops it anyway, so only epochs we would keep must have signal.
@@ -382,11 +596,25 @@ def load_sleep_edf(data_dir, subjects=None, *, study: str = "both", trim_wake_mi
                 lo, hi = max(asleep[0] - keep_n, 0), min(asleep[-1] + keep_n + 1, len(stages))
             idx = np.array([i for i in range(lo, hi) if stages[i] >= 0], dtype=int)
             if not len(idx):
-                continue
+                raise ValueError(f"{hyp}: no scored epoch is left after wake trimming")
             ep = data[:, : n_avail * n_times].reshape(3, n_avail, n_times).transpose(1, 0, 2)[idx]
             keep = _check_finite(ep, SLEEP_CHANNELS, psg, drop_nonfinite, what="epoch")
             dropped += int((~keep).sum())
             ep, idx = ep[keep], idx[keep]
+            bad = _flat_channels(ep, flat_uv) if len(ep) else []
+            if bad:
+                names = [SLEEP_CHANNELS[c] for c in bad]
+                if flat == "raise":
+                    raise ValueError(
+                        f"{psg}: channel(s) {names} are flat or dead (SD below {flat_uv} uV over "
+                        f"the {len(ep)} kept epochs); z-scoring would turn them into constants. "
+                        "Pass flat='drop' to skip this recording or flat='keep' to keep it")
+                if flat == "drop":
+                    skipped.append({"file": str(psg), "reason": f"flat channels {names}"})
+                    warnings.warn(f"Sleep-EDF: skipped {psg.name}: flat channels {names}",
+                                  stacklevel=2)
+                    continue
+                flat_found.append({"file": str(psg), "channels": names})
             if zscore:
                 mu = ep.mean(axis=(0, 2), keepdims=True)
                 sd = ep.std(axis=(0, 2), keepdims=True)
@@ -404,14 +632,16 @@ def load_sleep_edf(data_dir, subjects=None, *, study: str = "both", trim_wake_mi
                 "medication": rec["medication"] if rec is not None else None,
             }))
     if not Xs:
-        raise ValueError("no scored Sleep-EDF epochs found in the selected recordings")
+        raise ValueError(f"no scored Sleep-EDF epochs found in the selected recordings "
+                         f"(skipped: {skipped})")
     meta = pd.concat(metas, ignore_index=True)
     return EEGData(
         X=np.concatenate(Xs), y=np.concatenate(ys), subject=meta["subject"].to_numpy(),
         sfreq=sfreq, ch_names=list(SLEEP_CHANNELS), ch_types=list(SLEEP_CH_TYPES),
         class_names=list(SLEEP_STAGES), meta=meta,
         info={"dataset": "sleep-edf", "layout": "sleep-edf", "unit": "z" if zscore else "uV",
-              "study": study, "trim_wake_min": trim_wake_min, "dropped_nonfinite": dropped},
+              "study": study, "trim_wake_min": trim_wake_min, "dropped_nonfinite": dropped,
+              "skipped": skipped, "flat_channels": flat_found},
     )
 
 
@@ -425,10 +655,50 @@ def _eegbci_roots(root: Path) -> list[Path]:
     return [c for c in cands if c.is_dir()]
 
 
+#: eegmmidb runs by task: T1/T2 mean left/right fist in these runs ...
+EEGBCI_LEFT_RIGHT_RUNS = (3, 4, 7, 8, 11, 12)
+#: ... and both fists/both feet in these (runs 1 and 2 are baselines without cues).
+EEGBCI_FISTS_FEET_RUNS = (5, 6, 9, 10, 13, 14)
+EEGBCI_IMAGERY_RUNS = (4, 6, 8, 10, 12, 14)
+
+
+def _eegbci_task(runs) -> tuple[list[int], list[str], str]:
+    """Validated runs, class names and task name; one task per dataset."""
+    try:
+        runs = [int(r) for r in np.atleast_1d(runs)]
+    except (TypeError, ValueError):
+        raise ValueError(f"runs must be run numbers 3..14; got {runs!r}") from None
+    if not runs:
+        raise ValueError("runs is empty; e.g. runs=(4, 8, 12) (left/right fist imagery)")
+    dup = sorted({r for r in runs if runs.count(r) > 1})
+    if dup:
+        raise ValueError(f"runs {dup} are listed more than once (their trials would load twice)")
+    bad = [r for r in runs if r not in EEGBCI_LEFT_RIGHT_RUNS + EEGBCI_FISTS_FEET_RUNS]
+    if bad:
+        raise ValueError(f"runs {bad} have no T1/T2 task (runs 1, 2 are baselines; eegmmidb has "
+                         "runs 1..14); left/right fist: 3, 4, 7, 8, 11, 12; fists/feet: 5, 6, 9, 10, 13, 14")
+    lr = [r for r in runs if r in EEGBCI_LEFT_RIGHT_RUNS]
+    ff = [r for r in runs if r in EEGBCI_FISTS_FEET_RUNS]
+    if lr and ff:
+        raise ValueError(f"runs mix left/right fist runs {lr} with both fists/both feet runs {ff}: "
+                         "T1/T2 mean different movements there; load them separately")
+    if lr:
+        return runs, ["left_hand", "right_hand"], "left/right fist"
+    return runs, ["both_fists", "both_feet"], "both fists/both feet"
+
+
 def load_eegbci(data_dir, subjects=None, *, runs=(4, 8, 12), tmin: float = 0.0,
                 tmax: float = 4.0, sfreq: float = 160.0,
                 drop_nonfinite: bool = False) -> EEGData:
     """PhysioNet EEG Motor Movement/Imagery: left (T1) vs right (T2) fist imagery.
+
+    Runs 3, 4, 7, 8, 11, 12 are left (T1) / right (T2) fist (``class_names`` ``left_hand``,
+    ``right_hand``); runs 5, 6, 9, 10, 13, 14 are both fists (T1) / both feet (T2)
+    (``both_fists``, ``both_feet``); mixing the two, repeating a run, or a run without cues
+    is a ``ValueError``. Even runs are imagery, odd runs execution (``info["imagery"]``).
+    A truncated file (shorter than its EDF header says) is a ``ValueError``; a cue too close
+    to the end of a run for ``tmax`` is dropped and listed in ``info["dropped_cues"]``
+    (count in ``info["dropped"]``); a run left with no epoch is a ``ValueError``.
 
     Reads ``S###R##.edf`` of ``runs`` (imagery runs 4, 8, 12 by default) with
     ``mne.io.read_raw_edf``, standardises channel names (``mne.datasets.eegbci.standardize``),
@@ -440,6 +710,9 @@ def load_eegbci(data_dir, subjects=None, *, runs=(4, 8, 12), tmin: float = 0.0,
     import mne
 
     expected = "S###/S###R04.edf, S###R08.edf, S###R12.edf (PhysioNet eegmmidb)"
+    runs, class_names, task = _eegbci_task(runs)
+    if not tmax > tmin:
+        raise ValueError(f"tmax ({tmax}) must be greater than tmin ({tmin})")
     root = _check_dir(data_dir, "eegbci", expected)
     found: dict[int, Path] = {}
     for r in _eegbci_roots(root):
@@ -454,12 +727,14 @@ def load_eegbci(data_dir, subjects=None, *, runs=(4, 8, 12), tmin: float = 0.0,
     n_times = int(round((tmax - tmin) * sfreq))
     epochs_X, metas = [], []
     dropped = 0
+    dropped_cues: list[dict] = []
     for s, folder in _select(found, subjects, "eegbci", expected).items():
         for run in runs:
             path = folder / f"S{s:03d}R{run:02d}.edf"
             if not path.exists():
                 raise FileNotFoundError(f"EEGBCI file {path} not found; expected {expected}. "
                                         f"Obtain: {SOURCES['eegbci']}")
+            edf_header(path)  # MNE reads a truncated run silently: check it against its header
             try:
                 raw = mne.io.read_raw_edf(path, preload=True, verbose="error")
             except Exception as e:  # noqa: BLE001
@@ -477,12 +752,19 @@ def load_eegbci(data_dir, subjects=None, *, runs=(4, 8, 12), tmin: float = 0.0,
                 raise ValueError(f"{path}: no T1/T2 cue annotations (not an imagery run?)")
             events, _ = mne.events_from_annotations(raw, event_id={"T1": 1, "T2": 2},
                                                     verbose="error")
-            events[:, 2] -= 1  # T1 (left fist) -> 0, T2 (right fist) -> 1
+            events[:, 2] -= 1  # T1 -> 0, T2 -> 1 (left/right fist, or both fists/both feet)
             data = raw.get_data() * 1e6  # uV
             starts = events[:, 0] + int(round(tmin * sfreq))
             ok = (starts >= 0) & (starts + n_times <= data.shape[1])
+            if not ok.any():
+                raise ValueError(
+                    f"{path}: no cue leaves the window tmin={tmin} .. tmax={tmax} s inside the run "
+                    f"({data.shape[1] / sfreq:.1f} s, {len(ok)} cues); lower tmax")
             if not ok.all():  # a cue too close to the end of the run cannot hold an epoch
                 dropped += int((~ok).sum())
+                dropped_cues += [{"file": path.name, "onset": float(events[i, 0] / sfreq),
+                                  "reason": "window past the run's edge"}
+                                 for i in np.flatnonzero(~ok)]
             events, starts = events[ok], starts[ok]
             X = np.stack([data[:, a:a + n_times] for a in starts]) if len(starts) else \
                 np.zeros((0, len(EEGBCI_CHANNELS), n_times))
@@ -496,7 +778,9 @@ def load_eegbci(data_dir, subjects=None, *, runs=(4, 8, 12), tmin: float = 0.0,
     y = meta.pop("label").to_numpy()
     return EEGData(
         X=np.concatenate(epochs_X), y=y, subject=meta["subject"].to_numpy(), sfreq=sfreq,
-        ch_names=list(EEGBCI_CHANNELS), class_names=["left_hand", "right_hand"], meta=meta,
+        ch_names=list(EEGBCI_CHANNELS), class_names=class_names, meta=meta,
         info={"dataset": "eegbci", "layout": "eegbci", "unit": "uV", "runs": list(runs),
-              "tmin": tmin, "montage": standard_montage(), "dropped": dropped},
+              "tmin": tmin, "tmax": tmax, "montage": standard_montage(), "dropped": dropped,
+              "dropped_cues": dropped_cues, "task": task,
+              "imagery": {r: r in EEGBCI_IMAGERY_RUNS for r in runs}},
     )
