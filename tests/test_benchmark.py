@@ -86,21 +86,6 @@ def test_explain_set_is_balanced_and_seeded():
     assert not np.array_equal(a, bm._explain_set(D, S, 12, seed=1))
 
 
-def test_code_version_changes_with_the_code(monkeypatch):
-    from pathlib import Path
-
-    v = bm.code_version()
-    assert len(v) == 12 and v == bm.code_version()
-    real = Path.read_bytes
-
-    def edited(self):
-        data = real(self)
-        return data + b"# edited" if self.name == "localisation.py" else data
-
-    monkeypatch.setattr(Path, "read_bytes", edited)
-    assert bm.code_version() != v, "a change in a metric's source must change every cache key"
-
-
 @pytest.mark.notebook
 def test_benchmark_notebook_quick(run_notebook, quick_dirs):
     rec = run_notebook("50_explainer_benchmark")

@@ -689,7 +689,7 @@ def _eegbci_task(runs) -> tuple[list[int], list[str], str]:
 
 def load_eegbci(data_dir, subjects=None, *, runs=(4, 8, 12), tmin: float = 0.0,
                 tmax: float = 4.0, sfreq: float = 160.0,
-                drop_nonfinite: bool = False) -> EEGData:
+                drop_nonfinite: bool = False, include_rest: bool = False) -> EEGData:
     """PhysioNet EEG Motor Movement/Imagery: left (T1) vs right (T2) fist imagery.
 
     Runs 3, 4, 7, 8, 11, 12 are left (T1) / right (T2) fist (``class_names`` ``left_hand``,
@@ -706,6 +706,8 @@ def load_eegbci(data_dir, subjects=None, *, runs=(4, 8, 12), tmin: float = 0.0,
     cue (640 samples at 160 Hz). Recordings at another rate are resampled to ``sfreq``.
     ``data_dir`` is the folder holding ``S001/`` (also accepted: its parent
     ``eegmmidb``/MNE's ``MNE-eegbci-data`` tree, or a single ``S001`` folder).
+    ``include_rest`` also cuts an epoch after every rest cue (T0), as a third class ``rest``
+    (the semi-synthetic layout uses them as extra real background).
     """
     import mne
 
@@ -750,9 +752,9 @@ def load_eegbci(data_dir, subjects=None, *, runs=(4, 8, 12), tmin: float = 0.0,
             cues = [d for d in raw.annotations.description if d in ("T1", "T2")]
             if not cues:
                 raise ValueError(f"{path}: no T1/T2 cue annotations (not an imagery run?)")
-            events, _ = mne.events_from_annotations(raw, event_id={"T1": 1, "T2": 2},
-                                                    verbose="error")
-            events[:, 2] -= 1  # T1 -> 0, T2 -> 1 (left/right fist, or both fists/both feet)
+            event_id = {"T1": 1, "T2": 2, **({"T0": 3} if include_rest else {})}
+            events, _ = mne.events_from_annotations(raw, event_id=event_id, verbose="error")
+            events[:, 2] -= 1  # T1 -> 0, T2 -> 1 (left/right fist, or both fists/both feet), T0 -> 2
             data = raw.get_data() * 1e6  # uV
             starts = events[:, 0] + int(round(tmin * sfreq))
             ok = (starts >= 0) & (starts + n_times <= data.shape[1])
@@ -778,7 +780,8 @@ def load_eegbci(data_dir, subjects=None, *, runs=(4, 8, 12), tmin: float = 0.0,
     y = meta.pop("label").to_numpy()
     return EEGData(
         X=np.concatenate(epochs_X), y=y, subject=meta["subject"].to_numpy(), sfreq=sfreq,
-        ch_names=list(EEGBCI_CHANNELS), class_names=class_names, meta=meta,
+        ch_names=list(EEGBCI_CHANNELS), class_names=list(class_names) + (["rest"] if include_rest else []),
+        meta=meta,
         info={"dataset": "eegbci", "layout": "eegbci", "unit": "uV", "runs": list(runs),
               "tmin": tmin, "tmax": tmax, "montage": standard_montage(), "dropped": dropped,
               "dropped_cues": dropped_cues, "task": task,

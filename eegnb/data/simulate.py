@@ -142,6 +142,7 @@ import contextlib
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -651,7 +652,7 @@ SEMI_BAND = (9.0, 13.0)  # the planted mu burst (Hz)
 
 
 def _sim_semi_eegbci(seed, n_subjects, difficulty, quick, data_dir=None, runs=(4, 8, 12),
-                     positions=None):
+                     positions=None, snr=None, include_rest=False):
     from eegnb.data.loaders import load_eegbci
 
     if data_dir is None or str(data_dir) == "":
@@ -660,16 +661,24 @@ def _sim_semi_eegbci(seed, n_subjects, difficulty, quick, data_dir=None, runs=(4
     lay = LAYOUTS["eegbci"]
     sf, T, ch = lay.sfreq, lay.n_times, lay.ch_names
     head = _head("eegbci", ch, positions)
-    snr = effect_size("semi-eegbci", difficulty)
+    snr = effect_size("semi-eegbci", difficulty) if snr is None else float(snr)
     elec = ["C4", "C3"]  # class 0 (left hand) -> right hemisphere, class 1 -> left
     # the recordings' own reference: the real data already carry it, the burst gets linked ears
     P, idx = _evidence_sources(head, elec, "ears")
     w_side = [truth_weights(P[:, [k]]) for k in range(2)]
     burst_len = int(2.0 * sf)
-    real = load_eegbci(data_dir, subjects=list(range(1, n_subjects + 1)), runs=tuple(runs))
+    # runs of different tasks are loaded apart (their T1/T2 cues mean different movements; the
+    # planted labels ignore the cues, so the backgrounds can be pooled afterwards)
+    groups = {}
+    for r in runs:
+        groups.setdefault((int(r) - 3) % 4, []).append(int(r))
+    loaded = [load_eegbci(data_dir, subjects=list(range(1, n_subjects + 1)), runs=tuple(g),
+                          include_rest=include_rest) for g in groups.values()]
     Xs, truths, metas = [], [], []
     for s in range(1, n_subjects + 1):
-        part = real.by_subject(s)
+        parts = [d.by_subject(s) for d in loaded]
+        part = SimpleNamespace(X=np.concatenate([q.X for q in parts]), y=np.concatenate([q.y for q in parts]),
+                               meta=pd.concat([q.meta for q in parts], ignore_index=True))
         rng = _rng(seed, "semi-eegbci", "data", s)
         Xr = part.X.astype(np.float64)
         Xr -= Xr.mean(axis=-1, keepdims=True)  # demeaned, as simulate() does for the others
@@ -1035,7 +1044,10 @@ def simulate(layout: str, *, n_subjects: int, seed: int = 0,
     layout_kw : "deap": ``label`` ("arousal"|"valence"), ``n_trials`` (40; quick 12),
         ``n_segments`` (3; quick 2). "seed": ``n_classes`` (2|3), ``n_segments`` (8;
         quick 3), ``n_sessions`` (1). "eegbci": ``n_trials`` (45; quick 20).
-        "semi-eegbci": ``data_dir`` (required), ``runs`` ((4, 8, 12)). The scalp layouts
+        "semi-eegbci": ``data_dir`` (required), ``runs`` ((4, 8, 12); runs of
+        different tasks are loaded apart and pooled, since the planted labels ignore the cues),
+        ``snr`` (override of the difficulty's in-band SNR), ``include_rest`` (also the rest
+        epochs after T0 cues as background: twice the samples). The scalp layouts
         take ``positions`` ({channel: (3,) m}) to move electrodes in the lead field (the
         evidence dipoles stay put, so the truth moves with the electrodes).
         "sleep-edf": ``epochs_per_night`` (200; quick 40), ``ages`` (per subject).
