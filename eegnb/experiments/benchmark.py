@@ -61,7 +61,7 @@ CONTROLS = ("random", "shuffled", "oracle")
 
 
 def budgets(ig_steps: int = 16, smoothgrad_samples: int = 16, mask_epochs: int = 60,
-            frequency_epochs: int = 60, occlusion_window: int = 64) -> dict:
+            frequency_epochs: int = 60, occlusion_window: int = 128) -> dict:
     """Per-method keywords of the benchmark: the budgets of the iterative methods (the papers use
     200 mask epochs; notebooks 10-21 run those), LRP epsilon 0.01 (paper 4's small epsilon)."""
     return dict(
@@ -69,8 +69,9 @@ def budgets(ig_steps: int = 16, smoothgrad_samples: int = 16, mask_epochs: int =
         smoothgrad=dict(nt_samples=smoothgrad_samples),
         occlusion=dict(window=occlusion_window),
         lrp_epsilon=dict(epsilon=0.01),
-        context_mask=dict(epochs=mask_epochs, lr=0.1, init=0.9),
-        frequency_mask=dict(epochs=frequency_epochs),
+        context_mask=dict(epochs=mask_epochs, lr=0.1, init=0.9, progress=False),
+        # no reference set is passed, so target alignment (lambda_dist) is off, as it warns
+        frequency_mask=dict(epochs=frequency_epochs, progress=False),
         easypeasi=dict(n_repeats=1),
     )
 
@@ -116,11 +117,17 @@ class Config:
     sweep_methods: tuple[str, ...] = ("gradient", "integrated_gradients", "lrp_epsilon", "context_mask")
 
 
+#: The gradient and LRP families only on the semi-synthetic layout (64 channels x 640 samples make
+#: occlusion and the perturbation methods the costliest part of the notebook).
+SEMI_METHODS = ("gradient", "input_x_gradient", "integrated_gradients", "lrp_epsilon", "lrp_alphabeta")
+
+
 def semi_config(cfg: Config, data_dir, **kw) -> Config:
     """``cfg`` on the semi-synthetic layout: real EEGBCI background (every imagery run's task and
     rest epochs, ``data_dir``), the planted mu burst at the layout's strongest setting, EEGNet."""
     base = replace(cfg, layouts=("semi-eegbci",), models=("eegnet",), extra_runs=(), n_subjects=1, difficulty=0.0,
-                   sim_kw={"semi-eegbci": dict(data_dir=str(data_dir), runs=(4, 6, 8, 10, 12, 14), include_rest=True)})
+                   sim_kw={"semi-eegbci": dict(data_dir=str(data_dir), runs=(4, 6, 8, 10, 12, 14), include_rest=True)},
+                   time_methods=SEMI_METHODS, freq_methods=("dft_lrp",))
     return replace(base, **kw)
 
 
