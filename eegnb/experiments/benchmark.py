@@ -97,7 +97,7 @@ class Config:
     sim_kw: dict = field(default_factory=dict)  # layout -> simulate() keywords
     # a fixed number of epochs: early stopping on a few validation samples stopped some seeds at
     # a chance-level plateau
-    fit: dict = field(default_factory=lambda: dict(epochs=15, lr=1e-2, patience=15, batch_size=32))
+    fit: dict = field(default_factory=lambda: dict(epochs=12, lr=1e-2, patience=12, batch_size=32))
     # DeepConvNet's temporal kernel 10 needs 2.2 s at 200 Hz; SEED segments are 2 s (as notebook 20).
     model_kw: dict = field(default_factory=lambda: {"deepconvnet": {"kernel_length": 5}})
     n_explain: int = 8
