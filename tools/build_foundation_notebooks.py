@@ -129,7 +129,7 @@ report (context-aware paper, Table I; frequency paper, model table).
 
 - **Regenerates:** the parameter tables of papers 1 and 2 (`figures/01-parameters.png`), plus
   `01-gradient-vs-truth.png` and `01-training-curve.png`.
-- **Runtime:** about 1 min quick, about 9 min default (EEGNet trained for 80 epochs on 8 subjects; cached afterwards), on 2 CPU cores.
+- **Runtime:** about 1 min quick, about 5 min default (EEGNet trained for 40 epochs on 8 subjects; cached afterwards), on 2 CPU cores.
 '''),
         ("params", PARAMS),
         ("code", '''
@@ -146,7 +146,7 @@ from eegnb.plots import plot_map
 
 nb = eegnb.notebook.setup("01", seed=seed, device=device, fig_dir=fig_dir, cache_dir=cache_dir, quick=quick)
 n_subjects = 3 if quick else 8
-epochs = 30 if quick else 80
+epochs = 30 if quick else 40
 difficulty = 0.3  # 0 = easiest .. 1 = hardest planted evidence
 '''),
         ("md", '''
