@@ -224,26 +224,11 @@ def plot_sleep_stages(data: EEGData, seed: int = 0, seconds: float = 30.0):
 
 
 def spatial_correlation(data: EEGData, bins=(0.0, 0.03, 0.05, 0.07, 0.09, 0.12, 0.2)):
-    """Mean between-channel correlation per electrode-distance bin (m) of the EEG channels."""
-    pos = channel_positions(data.ch_names, strict=False)
-    chans = [c for c in data.ch_names if c in pos]
-    if len(chans) < 3:
-        return pd.DataFrame(columns=["distance_cm", "correlation", "pairs"])
-    ix = [data.ch_names.index(c) for c in chans]
-    n = min(len(data), 200)
-    x = data.X[:n, ix].transpose(1, 0, 2).reshape(len(ix), -1)
-    C = np.corrcoef(x)
-    P = np.stack([pos[c] for c in chans])
-    D = np.linalg.norm(P[:, None] - P[None], axis=-1)
-    iu = np.triu_indices(len(chans), 1)
-    d, c = D[iu], C[iu]
-    rows = []
-    for lo, hi in zip(bins[:-1], bins[1:]):
-        m = (d > lo) & (d <= hi)
-        if m.any():
-            rows.append({"distance_cm": 100 * (lo + hi) / 2, "correlation": float(c[m].mean()),
-                         "pairs": int(m.sum())})
-    return pd.DataFrame(rows)
+    """Mean between-channel correlation per electrode-distance bin (m) of the EEG channels
+    (:func:`eegnb.data.realism.correlation_by_distance` on the first 200 samples)."""
+    from eegnb.data.realism import correlation_by_distance
+
+    return correlation_by_distance(data, bins=bins)[["distance_cm", "correlation", "pairs"]]
 
 
 def subject_features(data: EEGData) -> np.ndarray:
