@@ -91,3 +91,25 @@ def test_localisation_metrics():
     assert np.isnan(localisation_auc(np.ones((1, 3, 4)), np.zeros((1, 3, 4))))[0]
     with pytest.raises(ValueError):
         localisation_auc(np.ones((2, 3, 4)), np.ones((5,)))
+
+
+def test_return_info_merges_batches():
+    """Per-sample info is concatenated in sample order across batches; shared info must agree."""
+    from eegnb.explain.registry import register, METHODS as REG
+
+    def fake(model, X, target, **kw):
+        x = X.detach().cpu().numpy()
+        return np.abs(x), {"first": x[:, 0, 0].copy(), "edges": np.array([[0.0, 4.0]])}
+
+    register("_fake_info", domain="time", description="test only")(fake)
+    try:
+        m = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 8, 2))
+        X = np.random.default_rng(0).normal(size=(5, 3, 8)).astype("float32")
+        maps, info = explain("_fake_info", m, X, batch_size=2, return_info=True)
+        assert maps.shape == X.shape
+        np.testing.assert_allclose(info["first"], X[:, 0, 0])
+        np.testing.assert_array_equal(info["edges"], [[0.0, 4.0]])
+        assert info["method"] == "_fake_info" and info["domain"] == "time"
+        assert isinstance(explain("_fake_info", m, X), np.ndarray)
+    finally:
+        REG.pop("_fake_info", None)

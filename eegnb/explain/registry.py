@@ -173,8 +173,9 @@ def explain(
     *,
     device=None,
     batch_size: int | None = None,
+    return_info: bool = False,
     **kw,
-) -> np.ndarray:
+):
     """Explain ``model``'s decisions on ``X`` with a registered ``method``.
 
     Parameters
@@ -188,13 +189,17 @@ def explain(
     device : ``"cpu"``, ``"cuda"`` or ``None``/``"auto"``.
     batch_size : samples per call of the implementation (default: all at once, or the
         method's own batching).
+    return_info : also return a dict of what the method reports beside the maps (e.g.
+        ``epochs_run (n,)`` for the mask optimisers, ``band_edges (n_bands, 2)`` in Hz for
+        frequency methods); always holds ``method`` and ``domain``.
     **kw : the method's keywords (see its docstring), e.g. ``epochs`` for ``"context_mask"``,
         ``sfreq``/``n_bands`` for frequency methods.
 
     Returns
     -------
     numpy array ``(n, ch, t)`` for time-domain methods, ``(n, ch, n_bands)`` for frequency
-    methods. Maps of methods with ``METHODS[name].signed`` keep their sign (LRP family, integrated
+    methods (with ``return_info=True``: ``(maps, info)``). Maps of methods with
+    ``METHODS[name].signed`` keep their sign (LRP family, integrated
     gradients, input x gradient, occlusion, easyPEASI); the others are non-negative importances.
     """
     if method not in METHODS:
@@ -228,17 +233,43 @@ def explain(
                     f"{' ...' if int((target_t != predicted).sum()) > 5 else ''}: pass target=None"
                 )
         bs = batch_size or n
-        outs = []
+        outs, infos = [], []
         for i in range(0, n, bs):
             xb = Xt[i : i + bs].to(dev)
             tb = target_t[i : i + bs].to(dev)
-            outs.append(np.asarray(m.fn(model, xb, tb, **kw)))
+            res = m.fn(model, xb, tb, **kw)
+            # An implementation may return ``(maps, info)`` to report more than the maps.
+            res, inf = res if isinstance(res, tuple) else (res, {})
+            outs.append(np.asarray(res))
+            infos.append((len(xb), inf))
     out = np.concatenate(outs) if outs else np.zeros((0,) + tuple(Xt.shape[1:]), np.float32)
     if m.domain == "time" and out.shape != tuple(Xt.shape):
         raise RuntimeError(f"{method} returned {out.shape}, expected {tuple(Xt.shape)}")
     if m.domain == "frequency" and (out.ndim != 3 or out.shape[:2] != tuple(Xt.shape[:2])):
         raise RuntimeError(f"{method} returned {out.shape}, expected (n, ch, n_bands)")
-    return out.astype(np.float32, copy=False)
+    out = out.astype(np.float32, copy=False)
+    if return_info:
+        return out, _merge_info(infos, method=method, domain=m.domain)
+    return out
+
+
+def _merge_info(infos: list[tuple[int, dict]], **base) -> dict:
+    """Join per-batch info: per-sample arrays (first axis = batch length) are concatenated,
+    anything else must agree across batches (e.g. band edges)."""
+    info = dict(base)
+    keys = {k for _, inf in infos for k in inf}
+    for k in sorted(keys):
+        vals = [(nb, inf.get(k)) for nb, inf in infos]
+        per_sample = all(isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == nb for nb, v in vals)
+        if per_sample and len(vals) > 1:
+            info[k] = np.concatenate([v for _, v in vals])
+        else:
+            first = vals[0][1]
+            for _, v in vals[1:]:
+                if not np.array_equal(np.asarray(v), np.asarray(first)):
+                    raise RuntimeError(f"explainer info {k!r} differs between batches: {first!r} vs {v!r}")
+            info[k] = first
+    return info
 
 
 def _forwarded(fn) -> str:
