@@ -1,7 +1,11 @@
 """Channel layouts of the four datasets the papers used, and their electrode positions.
 
 Each :class:`Layout` names the channels (in each dataset's own order), types, sampling
-rate, segment length and classes of one dataset. Positions come from MNE's standard
+rate, segment length and classes of one dataset. :data:`LAYOUTS` holds the four datasets of
+papers 1, 2 and 4 (and EEGBCI, paper 3's motor-imagery task); :data:`TASK_LAYOUTS` adds the
+other two tasks of paper 3 (CRP on EEGNet): ``"auditory"`` (auditory attention decoding,
+shaped like the KU Leuven AAD dataset: BioSemi 64, 128 Hz) and ``"attention"`` (internal vs
+external attention, the same cap). :func:`get_layout` finds both. Positions come from MNE's standard
 10-05 montage (``standard_1005``; MNE >= 1.13 calls the same positions ``colin27_1005``),
 matched case-insensitively. Two SEED channels, ``CB1``/``CB2`` (cerebellar electrodes
 of the ESI NeuroScan cap), have no 10-05 position; we approximate them by the 10-05
@@ -42,6 +46,17 @@ EEGBCI_CHANNELS: list[str] = [
     "P2", "P4", "P6", "P8", "PO7", "PO3", "POz", "PO4", "PO8", "O1", "Oz", "O2", "Iz",
 ]  # fmt: skip
 
+#: BioSemi ActiveTwo 64-channel cap (10-20 names) in the BioSemi A1..B32 order, the order of
+#: ``mne.channels.make_standard_montage("biosemi64")`` and of the KU Leuven AAD dataset's
+#: ``RawData.Channels`` 1..64.
+BIOSEMI64_CHANNELS: list[str] = [
+    "Fp1", "AF7", "AF3", "F1", "F3", "F5", "F7", "FT7", "FC5", "FC3", "FC1", "C1", "C3", "C5",
+    "T7", "TP7", "CP5", "CP3", "CP1", "P1", "P3", "P5", "P7", "P9", "PO7", "PO3", "O1", "Iz",
+    "Oz", "POz", "Pz", "CPz", "Fpz", "Fp2", "AF8", "AF4", "AFz", "Fz", "F2", "F4", "F6", "F8",
+    "FT8", "FC6", "FC4", "FC2", "FCz", "Cz", "C2", "C4", "C6", "T8", "TP8", "CP6", "CP4", "CP2",
+    "P2", "P4", "P6", "P8", "P10", "PO8", "PO4", "O2",
+]  # fmt: skip
+
 #: Sleep-EDF channels we keep (the names in the PSG files, minus the "EEG " prefix).
 SLEEP_CHANNELS: list[str] = ["Fpz-Cz", "EOG horizontal", "EMG submental"]
 SLEEP_CH_TYPES: list[str] = ["eeg", "eog", "emg"]
@@ -78,6 +93,15 @@ LAYOUTS: dict[str, Layout] = {
     "sleep-edf": Layout(
         "sleep-edf", SLEEP_CHANNELS, 100.0, 30.0, SLEEP_STAGES, SLEEP_CH_TYPES
     ),
+}
+
+#: Paper 3's other two tasks (simulated; see eegnb.data.simulate). Not in LAYOUTS, whose
+#: loop in notebooks/02_data covers the papers' four datasets.
+TASK_LAYOUTS: dict[str, Layout] = {
+    # KU Leuven AAD: 64-channel BioSemi, 128 Hz after the release's preprocessing; 4 s windows
+    "auditory": Layout("auditory", BIOSEMI64_CHANNELS, 128.0, 4.0, ["left", "right"]),
+    # internal (mental arithmetic/imagery) vs external (visual task) attention
+    "attention": Layout("attention", BIOSEMI64_CHANNELS, 128.0, 4.0, ["external", "internal"]),
 }
 
 
@@ -137,7 +161,10 @@ def make_montage(ch_names: list[str]):
 
 
 def get_layout(name: str) -> Layout:
-    """The :class:`Layout` called ``name`` (one of :data:`LAYOUTS`)."""
-    if name not in LAYOUTS:
-        raise ValueError(f"unknown layout {name!r}; expected one of {sorted(LAYOUTS)}")
-    return LAYOUTS[name]
+    """The :class:`Layout` called ``name`` (one of :data:`LAYOUTS` or :data:`TASK_LAYOUTS`)."""
+    if name in LAYOUTS:
+        return LAYOUTS[name]
+    if name in TASK_LAYOUTS:
+        return TASK_LAYOUTS[name]
+    raise ValueError(f"unknown layout {name!r}; expected one of "
+                     f"{sorted(LAYOUTS) + sorted(TASK_LAYOUTS)}")

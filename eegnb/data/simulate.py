@@ -166,6 +166,8 @@ EFFECT_RANGE: dict[str, tuple[float, float]] = {
     "eegbci": (0.8, 0.1),
     "sleep-edf": (0.8, 0.04),
     "semi-eegbci": (2.0, 0.25),  # in-band amplitude SNR of the planted burst
+    "auditory": (0.8, 0.1),  # alpha lateralisation depth
+    "attention": (0.8, 0.1),  # alpha increase for internal attention
 }
 
 # In-band amplitude SNR of the planted rhythms at their peak channel (the planted signal's
@@ -177,6 +179,8 @@ SNR_RANGE: dict[str, tuple[float, float]] = {
     "deap": (10.0, 0.625),
     "seed": (6.0, 1.04),
     "eegbci": (8.0, 0.78),
+    "auditory": (8.0, 0.78),
+    "attention": (8.0, 0.78),
 }  # all 2.5 at the default difficulty 0.5
 
 
@@ -281,6 +285,10 @@ BACKGROUND: dict[str, dict] = {
     "deap": dict(reference="average", exponent=-1.62, alpha=0.06, common=0.0, noise=0.03),
     "seed": dict(reference="average", exponent=-1.62, alpha=0.06, common=0.0, noise=0.03),
     "eegbci": dict(reference="ears", exponent=-1.62, alpha=0.06, common=0.8, noise=0.03),
+    # paper 3's other tasks: the EEGBCI source calibration, average reference (assumed; the
+    # KU Leuven release does not state one, BioSemi records against CMS/DRL)
+    "auditory": dict(reference="average", exponent=-1.62, alpha=0.06, common=0.0, noise=0.03),
+    "attention": dict(reference="average", exponent=-1.62, alpha=0.06, common=0.0, noise=0.03),
 }
 N_SOURCES = 300  # background dipoles per subject (random grid points, random orientations)
 SOURCE_DEPTH = 0.015  # m below the inner skull: the shallowest background dipole
@@ -643,6 +651,121 @@ def _sim_eegbci(seed, n_subjects, difficulty, quick, n_trials=None, positions=No
                         "rule": "contralateral amplitude (1 - m) in the window"},
             "reference": cfg["reference"], "n_trials": n_trials}
     return Xs, y, meta, truths, tf, ["left_hand", "right_hand"], info
+
+
+# ---------------------------------------------------------------------------------------
+# paper 3's other two tasks: auditory attention, internal vs external attention
+# ---------------------------------------------------------------------------------------
+AUDITORY_SOURCES = ["PO7", "PO8"]  # left-, right-hemisphere parieto-occipital generator
+ATTENTION_SOURCES = ["PO3", "PO4"]
+ALPHA_HALF_WIDTH = 1.5  # Hz: the planted alpha is the subject's peak +-1.5 Hz
+ALPHA_BAND_ALL = (7.0, 13.5)  # every subject's planted alpha (peaks 8.5-12 Hz)
+
+
+def _alpha_task(layout: str, seed, n_subjects, difficulty, quick, n_trials, n_segments,
+                positions, gains, labels_per_trial: int):
+    """Shared body of the ``auditory`` and ``attention`` layouts.
+
+    ``gains(m, y (n,), rng) -> (2, n)`` is the class rule: amplitude factors of the left and
+    right generator per segment. Trials of ``n_segments`` consecutive windows share a label
+    (as in the recordings: a trial is one attended side or one task).
+    """
+    lay = get_layout(layout)
+    n_trials = n_trials or (8 if quick else 20)
+    n_segments = n_segments or (3 if quick else 6)
+    if int(n_trials) < labels_per_trial or int(n_segments) < 1:
+        raise ValueError(f"{layout}: need n_trials >= {labels_per_trial} and n_segments >= 1; got "
+                         f"{n_trials}, {n_segments}")
+    sf, T, ch = lay.sfreq, lay.n_times, lay.ch_names
+    cfg = BACKGROUND[layout]
+    head = _head(layout, ch, positions)
+    m = effect_size(layout, difficulty)
+    elec = AUDITORY_SOURCES if layout == "auditory" else ATTENTION_SOURCES
+    P, idx = _evidence_sources(head, elec, cfg["reference"])
+    w = truth_weights(P)
+    snr = planted_snr(layout, difficulty)
+
+    Xs, truths, metas = [], [], []
+    for s in range(1, n_subjects + 1):
+        sub = _subject_params(layout, seed, s, len(ch))
+        rng = _rng(seed, layout, "data", s)
+        rs = _rng(seed, layout, "subject-task", s)
+        band = (sub.alpha_freq - ALPHA_HALF_WIDTH, sub.alpha_freq + ALPHA_HALF_WIDTH)
+        # label-independent per-subject traits: overall alpha level, hemispheric asymmetry
+        level = float(np.exp(rs.normal(0.0, 0.25)))
+        asym = np.exp(np.array([-1.0, 1.0]) * rs.normal(0.0, 0.1))
+        n = n_trials * n_segments
+        X = _background(rng, n, T, sf, head, sub, cfg)
+        ref = snr * _band_std(X, int(np.argmax(np.abs(P[:, 0]))), band, sf)
+        y = np.repeat(_balanced(rng, n_trials), n_segments)
+        alpha = _bank(rng, 2, n * T, sf, 0.0, band).reshape(2, n, T)
+        # trial and segment strength of the rhythm: mostly shared by both hemispheres
+        trial_jit = np.repeat(np.exp(rng.normal(0, 0.1, n_trials)), n_segments)
+        jit = trial_jit[None] * np.exp(rng.normal(0, 0.15, n)[None] + rng.normal(0, 0.07, (2, n)))
+        g = ref * level * asym[:, None] * jit * gains(m, y)
+        X += np.einsum("ck,knt->nct", P, g[:, :, None] * alpha)
+        Xs.append(X.astype(np.float32))
+        truths.append(np.broadcast_to(w[None, :, None], X.shape).astype(np.float32))
+        seg = np.tile(np.arange(n_segments), n_trials)
+        metas.append(pd.DataFrame({
+            "subject": s, "trial": np.repeat(np.arange(1, n_trials + 1), n_segments),
+            "segment": seg, "onset": seg * lay.seconds, "alpha_freq": sub.alpha_freq,
+            "label": y}))
+    meta = pd.concat(metas, ignore_index=True)
+    y = meta.pop("label").to_numpy()
+    freqs = np.fft.rfftfreq(T, 1 / sf)
+    tf = w[:, None] * _band_mask(freqs, [ALPHA_BAND_ALL])[None]
+    w_side = [truth_weights(P[:, [k]]) for k in range(2)]
+    planted = {**_planted_info(ch, w, elec, idx, head),
+               "channels_by_hemisphere": {
+                   side: [ch[i] for i in np.argsort(-w_side[k], kind="stable")
+                          if w_side[k][i] >= TRUTH_THRESHOLD]
+                   for k, side in enumerate(("left", "right"))},
+               "band_hz": ALPHA_BAND_ALL,
+               "bands_hz": {"alpha": ALPHA_BAND_ALL},
+               "alpha_peak": f"subject alpha peak +-{ALPHA_HALF_WIDTH} Hz (meta['alpha_freq'])",
+               "window_s": "whole segment", "snr": snr}
+    info = {"planted": planted, "reference": cfg["reference"], "n_trials": n_trials,
+            "n_segments": n_segments}
+    return Xs, y, meta, truths, tf, list(lay.class_names), info
+
+
+def _auditory_gains(m, y):
+    # attended side s = -1 (left, class 0) / +1 (right, class 1): alpha rises over the
+    # hemisphere ipsilateral to the attended side and falls over the contralateral one
+    side = 2.0 * y - 1.0
+    return np.stack([1 - m * side, 1 + m * side])  # (left generator, right generator)
+
+
+def _attention_gains(m, y):
+    # internal attention (class 1): parieto-occipital alpha up in both hemispheres
+    sign = 2.0 * y - 1.0
+    return np.stack([1 + m * sign, 1 + m * sign])
+
+
+def _sim_auditory(seed, n_subjects, difficulty, quick, n_trials=None, n_segments=None,
+                  positions=None):
+    Xs, y, meta, truths, tf, names, info = _alpha_task(
+        "auditory", seed, n_subjects, difficulty, quick, n_trials, n_segments, positions,
+        _auditory_gains, 2)
+    meta["attended_ear"] = np.where(y == 1, "R", "L")
+    info["planted"]["rule"] = ("attended side left (class 0): left parieto-occipital alpha "
+                               "amplitude (1 + m), right (1 - m); attended right (class 1): "
+                               "reversed (alpha up ipsilateral, down contralateral to the "
+                               "attended side)")
+    info["planted"]["attended_side_up"] = {"left": "left", "right": "right"}
+    return Xs, y, meta, truths, tf, names, info
+
+
+def _sim_attention(seed, n_subjects, difficulty, quick, n_trials=None, n_segments=None,
+                   positions=None):
+    Xs, y, meta, truths, tf, names, info = _alpha_task(
+        "attention", seed, n_subjects, difficulty, quick, n_trials, n_segments, positions,
+        _attention_gains, 2)
+    meta["task"] = np.where(y == 1, "internal", "external")
+    info["planted"]["rule"] = ("internal attention (class 1): alpha amplitude (1 + m) at both "
+                               "parieto-occipital generators; external (class 0): (1 - m)")
+    return Xs, y, meta, truths, tf, names, info
 
 
 # ---------------------------------------------------------------------------------------
@@ -1019,7 +1142,8 @@ def _sim_sleep(seed, n_subjects, difficulty, quick, epochs_per_night=None, ages=
 
 
 _SIMULATORS = {"deap": _sim_deap, "seed": _sim_seed, "eegbci": _sim_eegbci,
-               "sleep-edf": _sim_sleep, "semi-eegbci": _sim_semi_eegbci}
+               "sleep-edf": _sim_sleep, "semi-eegbci": _sim_semi_eegbci,
+               "auditory": _sim_auditory, "attention": _sim_attention}
 #: semi-synthetic layouts and the real layout whose shape they have (not in LAYOUTS: they
 #: need real files)
 SEMI_LAYOUTS = {"semi-eegbci": "eegbci"}
