@@ -1,10 +1,12 @@
-"""Simulated EEG shaped like DEAP, SEED, EEGBCI and Sleep-EDF, with planted class evidence.
+"""Simulated EEG shaped like DEAP, SEED, EEGBCI and Sleep-EDF, and paper 3's auditory and
+internal/external attention tasks, with planted class evidence.
 
 ``simulate(layout, *, n_subjects, seed=0, difficulty=0.5, quick=False, **layout_kw)``
 returns an :class:`~eegnb.data.EEGData` whose ``truth`` says, sample by sample, where the
 class-dependent signal was added. Walked through in ``notebooks/02_data``.
 
-Sources, not channels (the scalp layouts ``deap``, ``seed``, ``eegbci``, ``semi-eegbci``)
+Sources, not channels (the scalp layouts ``deap``, ``seed``, ``eegbci``, ``semi-eegbci``,
+``auditory``, ``attention``)
     Everything is simulated as dipoles inside a head and projected to the electrodes through
     a lead field (:mod:`eegnb.data.leadfield`: MNE three-layer sphere fitted to the 10-05
     positions, volume source space on a 10 mm grid, ``mne.make_forward_solution`` with free
@@ -109,6 +111,41 @@ Layouts (``info["planted"]`` lists the channels, bands and windows):
     "semi-eegbci", difficulty)`` relative to the recording's own 9-13 Hz std at the peak
     channel. Outside the burst the data equal the real recording exactly (not demeaned
     again), so the truth is exact and the noise is real.
+``"auditory"`` (paper 3's auditory attention task; ``eegnb.data.layouts.TASK_LAYOUTS``)
+    Shaped like the KU Leuven AAD dataset (:func:`eegnb.data.loaders.load_kul`): 64 BioSemi
+    channels (10-20 names, BioSemi order), 128 Hz, 4 s windows (512 samples), ``n_trials``
+    trials per subject (20, as in KUL; quick 8) of ``n_segments`` consecutive windows (6;
+    quick 3) that share the trial's attended side; classes ``["left", "right"]`` (0/1,
+    KUL's ``attended_ear`` ``'L'``/``'R'``, also in ``meta["attended_ear"]``), balanced over
+    trials. Planted correlate: **alpha-power lateralisation** over parieto-occipital cortex.
+    Attending to one side raises alpha over the hemisphere ipsilateral to the attended side and
+    lowers it over the contralateral one (Kerlin, Shahin & Miller 2010, J Neurosci 30:620;
+    Wöstmann, Herrmann, Maess & Obleser 2016, PNAS 113:3873, who localised the lateralised
+    alpha to parietal cortex; the alpha inhibition account of Jensen & Mazaheri 2010). Two
+    generators under PO7 (left) and PO8 (right) carry alpha (the subject's peak +-1.5 Hz)
+    during the whole window; with depth ``m`` (difficulty): attended left (class 0) -> left
+    generator amplitude (1 + m), right (1 - m); attended right (class 1) -> the reverse. So for
+    class ``"right"`` the alpha at PO8/P8/P6 rises and at PO7/P7/P5 falls (truth >= 0.5 at
+    PO8, PO7, P7, P8, P6, P5: ``info["planted"]["channels_by_hemisphere"]``). The real effect
+    is a few per cent of alpha power; the easy end of the difficulty range is idealised.
+``"attention"`` (paper 3's internal vs external attention task)
+    The same cap, rate, window and trial structure; classes ``["external", "internal"]``
+    (0/1; ``meta["task"]``): external = a visual task, internal = mental arithmetic or imagery
+    with the same display. Planted correlate: **parieto-occipital alpha increase for internal
+    attention** (alpha rises when attention turns away from sensory input: Ray & Cole 1985,
+    Science 228:750; Benedek, Schickel, Jauk, Fink & Neubauer 2014, Neuropsychologia 56:393,
+    alpha increase over (right) parietal cortex during internally directed attention; Cona et
+    al. 2020, NeuroImage 205:116295, alpha as a signature of internal attention in MEG). Two
+    generators under PO3 and PO4 carry alpha (subject peak +-1.5 Hz) during the whole window
+    with amplitude (1 + m) for internal and (1 - m) for external attention in both hemispheres
+    (truth >= 0.5 at PO4, PO3, POz, P3); Benedek's right-hemisphere emphasis is not modelled.
+    No loader: the paper's abstract names no dataset and we found no public
+    internal/external attention EEG dataset with a documented file layout.
+    Both tasks: average reference (assumed); per subject (label independent) the alpha peak
+    (``meta["alpha_freq"]``), the planted rhythm's overall level (x exp(N(0, 0.25))) and a
+    hemispheric asymmetry (x exp(+-N(0, 0.1))), per trial and per window strength jitter; the
+    background is the EEGBCI-calibrated one. ``truth`` marks both generators' projection over
+    the whole window, ``truth_freq`` 7-13.5 Hz (every subject's alpha).
 ``"sleep-edf"``
     Fpz-Cz (eeg), horizontal EOG (eog), submental EMG (emg); 100 Hz; 30 s epochs; classes
     W, N1, N2, N3, REM. No lead field: a single bipolar EEG derivation plus two non-EEG
@@ -1158,7 +1195,7 @@ def simulate(layout: str, *, n_subjects: int, seed: int = 0,
     Parameters
     ----------
     layout : "deap" | "seed" | "eegbci" | "sleep-edf" | "semi-eegbci" (real background,
-        needs ``data_dir``)
+        needs ``data_dir``) | "auditory" | "attention" (paper 3's other two tasks)
     n_subjects : number of subjects (numbered 1..n_subjects in ``subject``/``meta``).
     seed : fixes every random draw (a subject's data do not depend on ``n_subjects``).
     difficulty : 0 (easiest: deepest modulation; scalp layouts in-band SNR 6-10) .. 1
@@ -1175,6 +1212,8 @@ def simulate(layout: str, *, n_subjects: int, seed: int = 0,
         take ``positions`` ({channel: (3,) m}) to move electrodes in the lead field (the
         evidence dipoles stay put, so the truth moves with the electrodes).
         "sleep-edf": ``epochs_per_night`` (200; quick 40), ``ages`` (per subject).
+        "auditory", "attention": ``n_trials`` (20; quick 8) trials per subject (an even
+        split of the two classes), ``n_segments`` (6; quick 3) 4 s windows per trial.
 
     Returns an :class:`EEGData` with ``X (n, ch, t)`` in uV, ``truth (n, ch, t)``,
     ``truth_freq (ch, t // 2 + 1)`` and ``info`` describing what was planted.
