@@ -121,6 +121,7 @@ def test_auditory_alpha_lateralised_to_the_attended_side(easy):
     aR = _logpower(d, right, (8, 12)).mean(1)
     li = aR - aL  # lateralisation index, log alpha power right minus left hemisphere
     is_right = np.array(d.class_names)[d.y] == "right"
+    assert d.info["planted"]["alpha_up_hemisphere"] == {"left": "left", "right": "right"}
     # attending right (class 1) raises alpha over the right (ipsilateral) hemisphere and
     # lowers it over the left (contralateral) one; attending left the reverse
     assert li[is_right].mean() > li[~is_right].mean() + 1.0

@@ -703,14 +703,14 @@ def _alpha_task(layout: str, seed, n_subjects, difficulty, quick, n_trials, n_se
                 positions, gains, labels_per_trial: int):
     """Shared body of the ``auditory`` and ``attention`` layouts.
 
-    ``gains(m, y (n,), rng) -> (2, n)`` is the class rule: amplitude factors of the left and
+    ``gains(m, y (n,)) -> (2, n)`` is the class rule: amplitude factors of the left and
     right generator per segment. Trials of ``n_segments`` consecutive windows share a label
     (as in the recordings: a trial is one attended side or one task).
     """
     lay = get_layout(layout)
-    n_trials = n_trials or (8 if quick else 20)
-    n_segments = n_segments or (3 if quick else 6)
-    if int(n_trials) < labels_per_trial or int(n_segments) < 1:
+    n_trials = int(n_trials or (8 if quick else 20))
+    n_segments = int(n_segments or (3 if quick else 6))
+    if n_trials < labels_per_trial or n_segments < 1:
         raise ValueError(f"{layout}: need n_trials >= {labels_per_trial} and n_segments >= 1; got "
                          f"{n_trials}, {n_segments}")
     sf, T, ch = lay.sfreq, lay.n_times, lay.ch_names
@@ -790,7 +790,8 @@ def _sim_auditory(seed, n_subjects, difficulty, quick, n_trials=None, n_segments
                                "amplitude (1 + m), right (1 - m); attended right (class 1): "
                                "reversed (alpha up ipsilateral, down contralateral to the "
                                "attended side)")
-    info["planted"]["attended_side_up"] = {"left": "left", "right": "right"}
+    # attended side -> hemisphere whose alpha rises (ipsilateral)
+    info["planted"]["alpha_up_hemisphere"] = {"left": "left", "right": "right"}
     return Xs, y, meta, truths, tf, names, info
 
 
