@@ -237,6 +237,9 @@ def plot_time_maps(maps: np.ndarray, target: np.ndarray, *, ch_names, sfreq: flo
                  cbar_label="relevance (signed)" if signed else "importance (a.u.)")
         if tmin:
             ax.set_xticklabels([f"{float(t.get_text()) + tmin:.1f}" for t in ax.get_xticklabels()])
+    v = float(np.nanmax(np.abs(means))) or 1.0
+    for ax in axes[0]:  # one colour scale for every class
+        ax.images[0].set_clim(-v if signed else float(np.nanmin(means)), v)
     fig.tight_layout()
     return fig
 
