@@ -46,5 +46,10 @@ lint: install
 strip: install
 	$(BIN)/python -m eegnb.nbtools strip notebooks/*.ipynb
 
+# Student versions of the notebooks (solution cells -> NotImplementedError stubs) in student/
+.PHONY: student
+student: install
+	$(BIN)/python -m eegnb.student --out student notebooks/*.ipynb
+
 clean-cache:
 	rm -rf .cache runs
