@@ -20,6 +20,52 @@ from eegnb.data.layouts import SLEEP_STAGES, channel_positions
 CLASS_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
 
 
+def nice_scale(value: float) -> float:
+    """The 1-2-5 number (…, 10, 20, 50, 100, …) nearest below ``value`` (> 0): a scale bar's length."""
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    e = 10.0 ** np.floor(np.log10(value))
+    return float(max(m for m in (1, 2, 5, 10) if m * e <= value) * e)
+
+
+def plot_traces(x: np.ndarray, sfreq: float, ch_names, *, ax=None, unit: str = "µV",
+                truth: np.ndarray | None = None, truth_threshold: float = 0.5, title: str = "",
+                spacing: float | None = None):
+    """Stacked traces of one sample ``x (ch, t)`` with the channel names on the y axis, time in s
+    and a vertical amplitude scale bar labelled in ``unit`` (the traces share one scale).
+
+    ``truth (ch, t)`` shades in gold where it reaches ``truth_threshold`` (the metrics'
+    positives; the graded lead-field truth is a little above 0 on every channel). ``spacing`` (in ``unit``) between traces
+    defaults to 4 x the median channel standard deviation; the bar is the 1-2-5 number below it.
+    """
+    x = np.asarray(x, float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.6 * len(x) + 1.2))
+    t = np.arange(x.shape[-1]) / sfreq
+    spacing = float(spacing or 4 * np.median(x.std(-1)) or 1.0)
+    shaded = False
+    for k, row in enumerate(x):
+        ax.plot(t, row - k * spacing, lw=0.7, color="k")
+        if truth is not None and np.asarray(truth)[k].max() >= truth_threshold:
+            ax.fill_between(t, -k * spacing - spacing / 2, -k * spacing + spacing / 2,
+                            where=np.asarray(truth)[k] >= truth_threshold, color="gold", alpha=0.35, lw=0,
+                            label=None if shaded else f"planted evidence (truth >= {truth_threshold:g})")
+            shaded = True
+    ax.set_yticks(-np.arange(len(x)) * spacing)
+    ax.set_yticklabels(list(ch_names)[: len(x)])
+    bar = nice_scale(spacing)
+    x0 = t[-1] + (t[-1] - t[0]) * 0.015
+    y0 = -(len(x) - 1) * spacing - spacing / 2
+    ax.plot([x0, x0], [y0, y0 + bar], color="k", lw=2.5, clip_on=False, solid_capstyle="butt")
+    ax.text(x0 + (t[-1] - t[0]) * 0.01, y0 + bar / 2, f"{bar:g} {unit}", va="center", ha="left", fontsize=8,
+            clip_on=False)
+    ax.set_xlim(t[0], t[-1])
+    ax.set(xlabel="time (s)", title=title or f"traces (scale bar {bar:g} {unit})")
+    if shaded:
+        ax.legend(loc="upper left", fontsize=7, framealpha=0.8)
+    return ax
+
+
 def planted_channels(data: EEGData, reference: list[str] | None = None) -> list[str]:
     """Channels carrying planted evidence (``truth`` > 0 anywhere), else ``reference``."""
     if data.truth is not None:
