@@ -296,25 +296,60 @@ def subject_separability(data: EEGData) -> float:
                                   data.subject))
 
 
-def plot_realism(datasets: dict[str, EEGData], *, clusters: str = "seed"):
-    """Two realism checks side by side (notebook 02): mean correlation against electrode
-    distance for each scalp layout in ``datasets``, and the samples of ``datasets[clusters]``
-    in the first two principal components of their log band power, coloured by subject."""
+def plot_realism(datasets: dict[str, EEGData], *, clusters: str = "seed",
+                 reference: dict[str, EEGData] | None = None, reference_note: str = "", fmax: float = 45.0):
+    """Three realism checks side by side (notebook 02): mean correlation against electrode
+    distance and the grand-mean spectrum (all EEG channels and samples, Welch, µV²/Hz) of each
+    scalp layout in ``datasets``, each beside the real recordings in ``reference`` (black; e.g.
+    ``{"EEGBCI S001 (real)": real}``), and the samples of ``datasets[clusters]`` in the first two
+    principal components of their log band power, one colour per subject (legend).
+
+    Without a reference the figure says so (``reference_note``, e.g. where it was looked for).
+    """
     from sklearn.decomposition import PCA
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    for name, d in datasets.items():
-        if name == "sleep-edf":  # three channels of different modalities: no scalp distances
-            continue
+    from eegnb.data.realism import aperiodic_fit, psd
+
+    reference = reference or {}
+    scalp = {k: d for k, d in datasets.items() if k != "sleep-edf"}  # sleep: no scalp distances
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
+    series = [(f"simulated {k}", d, dict(color=f"C{i}", ls="-")) for i, (k, d) in enumerate(scalp.items())]
+    series += [(k, d, dict(color="k", ls="--", lw=2)) for k, d in reference.items()]
+    for name, d, style in series:
         sc = spatial_correlation(d)
-        axes[0].plot(sc["distance_cm"], sc["correlation"], "o-", label=name)
+        axes[0].plot(sc["distance_cm"], sc["correlation"], marker="o", ms=4, label=name, **style)
+        eeg = [j for j, t in enumerate(d.ch_types) if t == "eeg"]
+        f, P = psd(d.X[:, eeg], d.sfreq)
+        Pm = P.mean(axis=(0, 1))
+        slope, _ = aperiodic_fit(f, Pm)
+        keep = (f >= 1) & (f <= fmax)
+        axes[1].loglog(f[keep], Pm[keep], label=f"{name} (slope {slope:.2f})", **style)
+    axes[0].axhline(0, color="0.6", lw=0.6)
     axes[0].set(xlabel="electrode distance (cm)", ylabel="mean correlation", title="spatial correlation")
-    axes[0].legend()
+    unit = next(iter(scalp.values())).info.get("unit", "uV").replace("uV", "µV") if scalp else "µV"
+    axes[1].set(xlabel="frequency (Hz)", ylabel=f"PSD ({unit}²/Hz)",
+                title="grand-mean spectrum (slope: aperiodic fit, 2-40 Hz)")
+    ticks = [t for t in (1, 2, 5, 10, 20, 40) if t <= fmax]
+    axes[1].set_xticks(ticks, [f"{t:g}" for t in ticks])
+    axes[1].minorticks_off()
+    for ax in axes[:2]:
+        ax.legend(fontsize=7)
+    if not reference:
+        for ax in axes[:2]:
+            ax.text(0.02, 0.02, "no real reference" + (f": {reference_note}" if reference_note else ""),
+                    transform=ax.transAxes, fontsize=7, color="0.3", va="bottom")
     d = datasets[clusters]
     emb = PCA(2).fit_transform(subject_features(d))
-    axes[1].scatter(emb[:, 0], emb[:, 1], c=d.subject, cmap="tab10", s=6)
-    axes[1].set(xlabel="PC 1", ylabel="PC 2",
-                title=f"{clusters.upper()} samples by subject (log band power, PCA)")
+    for i, s in enumerate(d.subjects):
+        m = d.subject == s
+        axes[2].scatter(emb[m, 0], emb[m, 1], s=6, color=plt.get_cmap("tab10")(i % 10), label=f"subject {s}")
+    axes[2].set(xlabel="PC 1", ylabel="PC 2",
+                title=f"simulated {clusters.upper()} by subject (log band power, PCA)")
+    axes[2].legend(fontsize=7, markerscale=2, ncol=2 if len(d.subjects) > 6 else 1)
+    ref_txt = ("real reference (black, dashed): " + ", ".join(reference)) if reference else \
+        "no real reference" + (f" ({reference_note})" if reference_note else "")
+    fig.suptitle(f"Does the simulation look like EEG? {ref_txt}", fontsize=10)
+    fig.tight_layout()
     return fig
 
 
