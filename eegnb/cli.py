@@ -31,6 +31,7 @@ import importlib
 import inspect
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -159,7 +160,9 @@ def load_model(path: str | Path, *, builder: str | None, n_chans: int, n_times: 
     if builder is None:
         extra = {"ch_names": ""}
         try:
-            model = torch.jit.load(str(p), map_location="cpu", _extra_files=extra)
+            with warnings.catch_warnings():  # torch >= 2.10 marks TorchScript deprecated; it still loads
+                warnings.simplefilter("ignore", FutureWarning)
+                model = torch.jit.load(str(p), map_location="cpu", _extra_files=extra)
         except Exception as e:
             raise CLIError(f"{str(p)!r} is not a TorchScript file ({type(e).__name__}); for a state_dict "
                            "pass --builder eegnb:<model> or --builder module:function") from e
@@ -372,13 +375,16 @@ def run_explain(a: argparse.Namespace) -> dict:
 
 
 def run_methods(a: argparse.Namespace) -> None:
-    import pandas as pd
-
+    """The ``methods`` subcommand: one line per registered method, its keywords and paper below."""
     from eegnb.explain import methods_table
 
-    tab = methods_table()[["domain", "signed", "uses_target", "keywords", "paper"]]
-    with pd.option_context("display.max_colwidth", 70, "display.width", 200):
-        print(tab.to_string())
+    tab = methods_table()
+    yn = {True: "yes", False: "no"}
+    print(f"{'method':<26}{'domain':<11}{'signed':<8}{'target':<8}keywords (defaults)")
+    for name, r in tab.iterrows():
+        print(f"{name:<26}{r.domain:<11}{yn[bool(r.signed)]:<8}{yn[bool(r.uses_target)]:<8}{r.keywords}")
+        if r.paper:
+            print(f"{'':<26}{r.paper}")
 
 
 def parser() -> argparse.ArgumentParser:
