@@ -231,3 +231,22 @@ def test_foreign_model_on_real_eegbci_epochs(tmp_path):
     z = _load(tmp_path / "freq")
     assert z["maps"].shape[:2] == (6, 64) and z["band_edges"].shape == (z["maps"].shape[2], 2)
     assert (tmp_path / "freq" / "maps.png").stat().st_size > 5000
+
+
+def test_band_figure_without_channel_positions_is_a_labelled_image():
+    """Bipolar sleep derivations have no scalp positions: a channel x band image instead of topomaps."""
+    import matplotlib.pyplot as plt
+    import mne
+
+    from eegnb.cli import plot_band_maps
+
+    info = mne.create_info(["EEG Fpz-Cz", "EOG horizontal", "EMG submental"], 100.0, ["eeg", "eog", "emg"])
+    maps = np.random.default_rng(0).standard_normal((4, 3, 5)).astype(np.float32)
+    edges = np.array([[0, 10], [10, 20], [20, 30], [30, 40], [40, 50]], float)
+    fig = plot_band_maps(maps, np.array([0, 0, 1, 1]), info=info, edges=edges, method="dft_lrp", signed=True)
+    img = [ax for ax in fig.axes if ax.images]
+    assert len(img) == 2 and "no channel positions" in img[0].get_title()
+    assert [t.get_text() for t in img[0].get_xticklabels()] == ["0-10 Hz", "10-20 Hz", "20-30 Hz", "30-40 Hz", "40-50 Hz"]
+    cbars = [ax for ax in fig.axes if not ax.images and ax.get_ylabel()]
+    assert any("relevance" in ax.get_ylabel() for ax in cbars)
+    plt.close(fig)
