@@ -30,6 +30,11 @@ $(STAMP): pyproject.toml $(LOCK)
 
 install: $(STAMP)
 
+# Student versions of the notebooks (solution cells -> NotImplementedError stubs) in student/
+.PHONY: student
+student: install
+	$(BIN)/python -m eegnb.student --out student notebooks/*.ipynb
+
 lock: install
 	{ grep '^#' requirements.lock; $(BIN)/pip freeze --exclude-editable | grep -vE $(NOT_LOCKED); } > requirements.lock.new
 	mv requirements.lock.new requirements.lock

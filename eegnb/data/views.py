@@ -20,6 +20,52 @@ from eegnb.data.layouts import SLEEP_STAGES, channel_positions
 CLASS_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
 
 
+def nice_scale(value: float) -> float:
+    """The 1-2-5 number (…, 10, 20, 50, 100, …) nearest below ``value`` (> 0): a scale bar's length."""
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    e = 10.0 ** np.floor(np.log10(value))
+    return float(max(m for m in (1, 2, 5, 10) if m * e <= value) * e)
+
+
+def plot_traces(x: np.ndarray, sfreq: float, ch_names, *, ax=None, unit: str = "µV",
+                truth: np.ndarray | None = None, truth_threshold: float = 0.5, title: str = "",
+                spacing: float | None = None):
+    """Stacked traces of one sample ``x (ch, t)`` with the channel names on the y axis, time in s
+    and a vertical amplitude scale bar labelled in ``unit`` (the traces share one scale).
+
+    ``truth (ch, t)`` shades in gold where it reaches ``truth_threshold`` (the metrics'
+    positives; the graded lead-field truth is a little above 0 on every channel). ``spacing`` (in ``unit``) between traces
+    defaults to 4 x the median channel standard deviation; the bar is the 1-2-5 number below it.
+    """
+    x = np.asarray(x, float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.6 * len(x) + 1.2))
+    t = np.arange(x.shape[-1]) / sfreq
+    spacing = float(spacing or 4 * np.median(x.std(-1)) or 1.0)
+    shaded = False
+    for k, row in enumerate(x):
+        ax.plot(t, row - k * spacing, lw=0.7, color="k")
+        if truth is not None and np.asarray(truth)[k].max() >= truth_threshold:
+            ax.fill_between(t, -k * spacing - spacing / 2, -k * spacing + spacing / 2,
+                            where=np.asarray(truth)[k] >= truth_threshold, color="gold", alpha=0.35, lw=0,
+                            label=None if shaded else f"planted evidence (truth >= {truth_threshold:g})")
+            shaded = True
+    ax.set_yticks(-np.arange(len(x)) * spacing)
+    ax.set_yticklabels(list(ch_names)[: len(x)])
+    bar = nice_scale(spacing)
+    x0 = t[-1] + (t[-1] - t[0]) * 0.015
+    y0 = -(len(x) - 1) * spacing - spacing / 2
+    ax.plot([x0, x0], [y0, y0 + bar], color="k", lw=2.5, clip_on=False, solid_capstyle="butt")
+    ax.text(x0 + (t[-1] - t[0]) * 0.01, y0 + bar / 2, f"{bar:g} {unit}", va="center", ha="left", fontsize=8,
+            clip_on=False)
+    ax.set_xlim(t[0], t[-1])
+    ax.set(xlabel="time (s)", title=title or f"traces (scale bar {bar:g} {unit})")
+    if shaded:
+        ax.legend(loc="upper left", fontsize=7, framealpha=0.8)
+    return ax
+
+
 def planted_channels(data: EEGData, reference: list[str] | None = None) -> list[str]:
     """Channels carrying planted evidence (``truth`` > 0 anywhere), else ``reference``."""
     if data.truth is not None:
@@ -250,25 +296,60 @@ def subject_separability(data: EEGData) -> float:
                                   data.subject))
 
 
-def plot_realism(datasets: dict[str, EEGData], *, clusters: str = "seed"):
-    """Two realism checks side by side (notebook 02): mean correlation against electrode
-    distance for each scalp layout in ``datasets``, and the samples of ``datasets[clusters]``
-    in the first two principal components of their log band power, coloured by subject."""
+def plot_realism(datasets: dict[str, EEGData], *, clusters: str = "seed",
+                 reference: dict[str, EEGData] | None = None, reference_note: str = "", fmax: float = 45.0):
+    """Three realism checks side by side (notebook 02): mean correlation against electrode
+    distance and the grand-mean spectrum (all EEG channels and samples, Welch, µV²/Hz) of each
+    scalp layout in ``datasets``, each beside the real recordings in ``reference`` (black; e.g.
+    ``{"EEGBCI S001 (real)": real}``), and the samples of ``datasets[clusters]`` in the first two
+    principal components of their log band power, one colour per subject (legend).
+
+    Without a reference the figure says so (``reference_note``, e.g. where it was looked for).
+    """
     from sklearn.decomposition import PCA
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    for name, d in datasets.items():
-        if name == "sleep-edf":  # three channels of different modalities: no scalp distances
-            continue
+    from eegnb.data.realism import aperiodic_fit, psd
+
+    reference = reference or {}
+    scalp = {k: d for k, d in datasets.items() if k != "sleep-edf"}  # sleep: no scalp distances
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
+    series = [(f"simulated {k}", d, dict(color=f"C{i}", ls="-")) for i, (k, d) in enumerate(scalp.items())]
+    series += [(k, d, dict(color="k", ls="--", lw=2)) for k, d in reference.items()]
+    for name, d, style in series:
         sc = spatial_correlation(d)
-        axes[0].plot(sc["distance_cm"], sc["correlation"], "o-", label=name)
+        axes[0].plot(sc["distance_cm"], sc["correlation"], marker="o", ms=4, label=name, **style)
+        eeg = [j for j, t in enumerate(d.ch_types) if t == "eeg"]
+        f, P = psd(d.X[:, eeg], d.sfreq)
+        Pm = P.mean(axis=(0, 1))
+        slope, _ = aperiodic_fit(f, Pm)
+        keep = (f >= 1) & (f <= fmax)
+        axes[1].loglog(f[keep], Pm[keep], label=f"{name} (slope {slope:.2f})", **style)
+    axes[0].axhline(0, color="0.6", lw=0.6)
     axes[0].set(xlabel="electrode distance (cm)", ylabel="mean correlation", title="spatial correlation")
-    axes[0].legend()
+    unit = next(iter(scalp.values())).info.get("unit", "uV").replace("uV", "µV") if scalp else "µV"
+    axes[1].set(xlabel="frequency (Hz)", ylabel=f"PSD ({unit}²/Hz)",
+                title="grand-mean spectrum (slope: aperiodic fit, 2-40 Hz)")
+    ticks = [t for t in (1, 2, 5, 10, 20, 40) if t <= fmax]
+    axes[1].set_xticks(ticks, [f"{t:g}" for t in ticks])
+    axes[1].minorticks_off()
+    for ax in axes[:2]:
+        ax.legend(fontsize=7)
+    if not reference:
+        for ax in axes[:2]:
+            ax.text(0.02, 0.02, "no real reference" + (f": {reference_note}" if reference_note else ""),
+                    transform=ax.transAxes, fontsize=7, color="0.3", va="bottom")
     d = datasets[clusters]
     emb = PCA(2).fit_transform(subject_features(d))
-    axes[1].scatter(emb[:, 0], emb[:, 1], c=d.subject, cmap="tab10", s=6)
-    axes[1].set(xlabel="PC 1", ylabel="PC 2",
-                title=f"{clusters.upper()} samples by subject (log band power, PCA)")
+    for i, s in enumerate(d.subjects):
+        m = d.subject == s
+        axes[2].scatter(emb[m, 0], emb[m, 1], s=6, color=plt.get_cmap("tab10")(i % 10), label=f"subject {s}")
+    axes[2].set(xlabel="PC 1", ylabel="PC 2",
+                title=f"simulated {clusters.upper()} by subject (log band power, PCA)")
+    axes[2].legend(fontsize=7, markerscale=2, ncol=2 if len(d.subjects) > 6 else 1)
+    ref_txt = ("real reference (black, dashed): " + ", ".join(reference)) if reference else \
+        "no real reference" + (f" ({reference_note})" if reference_note else "")
+    fig.suptitle(f"Does the simulation look like EEG? {ref_txt}", fontsize=10)
+    fig.tight_layout()
     return fig
 
 
