@@ -16,10 +16,14 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 @pytest.fixture(scope="session")
 def quick_dirs(tmp_path_factory):
-    """Folders shared by every notebook run in this session (so trained models are reused)."""
-    base = tmp_path_factory.mktemp("quick")
+    """Folders shared by every notebook run in this session (so trained models are reused).
+
+    ``EEGNB_QUICK_DIR`` (set by tests/nbval/conftest.py) makes the papermill runs share them with
+    the nbval runs of the reference copies: each model is trained once per session."""
+    env = os.environ.get("EEGNB_QUICK_DIR")
+    base = Path(env) if env else tmp_path_factory.mktemp("quick")
     for d in ("cache", "figures", "runs"):
-        (base / d).mkdir()
+        (base / d).mkdir(parents=True, exist_ok=True)
     return base
 
 
