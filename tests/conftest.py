@@ -30,6 +30,11 @@ def quick_dirs(tmp_path_factory):
 _RESULTS: dict[str, dict] = {}
 
 
+def result_key(name: str, params: dict) -> str:
+    """The key of one quick run in ``_RESULTS`` (tests/nbval/conftest.py fills it from nbval's run)."""
+    return name + repr(sorted(params.items()))
+
+
 @pytest.fixture(scope="session")
 def run_notebook(quick_dirs):
     """``run_notebook("11_context_mask_experiments", **params) -> dict`` of recorded numbers.
@@ -41,7 +46,7 @@ def run_notebook(quick_dirs):
     from eegnb.notebook import read_records
 
     def run(name: str, **params):
-        key = name + repr(sorted(params.items()))
+        key = result_key(name, params)
         if key not in _RESULTS:
             src = NOTEBOOKS / (name if name.endswith(".ipynb") else f"{name}.ipynb")
             if not src.exists():

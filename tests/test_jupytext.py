@@ -115,3 +115,12 @@ def test_fig_dir_none_and_formats(tmp_path, monkeypatch, capsys):
     for bad in ("jpg", "", "png,eps"):
         with pytest.raises(ValueError, match="fig_format"):
             parse_fig_format(bad)
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_report_cells_are_checked_by_nbval(path):
+    """Every cell printing a conclusion (nb.report) carries nbval's output-check marker."""
+    nb = nbformat.read(str(path), as_version=4)
+    unmarked = [i for i, c in enumerate(nb.cells)
+                if c.cell_type == "code" and "nb.report(" in c.source and nbtools.CHECK_MARKER not in c.source]
+    assert not unmarked, f"{path.name}: nb.report cells {unmarked} lack {nbtools.CHECK_MARKER} (run `make sync-notebooks`)"
