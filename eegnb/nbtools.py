@@ -24,7 +24,6 @@ staging; jupytext, papermill, nbval and Sphinx/myst-nb do the rest.
 from __future__ import annotations
 
 import ast
-import json
 import re
 import shutil
 import sys

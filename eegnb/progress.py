@@ -65,7 +65,8 @@ def tqdm(*args: Any, **kw: Any):
         kw["disable"] = True
     if m == "widget":
         try:
-            from tqdm.notebook import IProgress, tqdm as bar
+            from tqdm.notebook import IProgress
+            from tqdm.notebook import tqdm as bar
 
             if IProgress is None:  # no ipywidgets: text bar instead of tqdm's warning
                 from tqdm.std import tqdm as bar
