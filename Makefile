@@ -1,5 +1,6 @@
 # eegnb tasks. Two commands do everything on a fresh Linux machine with Python 3.11:
-#   make figures   regenerate every figure (default size) into figures/   (QUICK=1: CI size)
+#   make figures   regenerate every figure (default size) into figures/   (QUICK=1: CI size;
+#                  FORMAT=png,pdf: 300-dpi vector copies too)
 #   make test      unit tests + every notebook executed in quick mode + nbval on the references
 # and, for working on the notebooks:
 #   make lab             JupyterLab on notebooks/ with this venv's kernel
@@ -45,7 +46,7 @@ lock: install
 	mv requirements.lock.new requirements.lock
 
 figures: install
-	MPLBACKEND=Agg $(BIN)/python -m eegnb.figures $(if $(QUICK),--quick) $(if $(ONLY),--only '$(ONLY)') --jobs $(JOBS)
+	MPLBACKEND=Agg $(BIN)/python -m eegnb.figures $(if $(QUICK),--quick) $(if $(ONLY),--only '$(ONLY)') --jobs $(JOBS) $(if $(FORMAT),--fig-format $(FORMAT))
 
 test: install
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider $(NBVAL) $(PYTEST_ARGS)

@@ -35,3 +35,27 @@ def test_interactive_quick_run_leaves_git_clean(quick_dirs, tmp_path):
                       for o in c.get("outputs", []) if o.get("output_type") == "stream")
     assert str(figs) in printed, "an interactive run says where its figures go"
     assert _status() == before, "an interactive run changed the work tree"
+
+
+SETUP_NB = [("md", "# fmt"),
+            ("params", 'dataset = "sim"\ndata_dir = ""\nquick = False\nseed = 0\ndevice = "cpu"\ncache_dir = ""\nfig_dir = None\nfig_format = "png"'),
+            ("code", "import matplotlib.pyplot as plt\nimport eegnb\n"
+                     "nb = eegnb.notebook.setup('92', seed=seed, device=device, fig_dir=fig_dir, fig_format=fig_format, cache_dir=cache_dir, quick=quick)\n"
+                     "fig = plt.figure(); plt.plot([0, 1]); nb.savefig(fig, 'line')")]
+
+
+@pytest.mark.notebook
+def test_runner_passes_fig_dir_and_format(tmp_path, capsys):
+    """`make figures FORMAT=png,pdf`: the runner passes fig_dir and fig_format to every notebook."""
+    from eegnb.figures import main
+    from eegnb.nbtools import build
+
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    build(nbs / "92_fmt.ipynb", SETUP_NB)
+    figs = tmp_path / "figs"
+    args = ["--notebooks", str(nbs), "--fig-dir", str(figs), "--run-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "c")]
+    with pytest.raises(ValueError, match="fig_format"):
+        main([*args, "--fig-format", "jpg"])  # refused before any notebook runs
+    assert main([*args, "--fig-format", "png,pdf"]) == 0, capsys.readouterr().out
+    assert sorted(p.name for p in figs.iterdir()) == ["92-line.pdf", "92-line.png"]

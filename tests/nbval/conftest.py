@@ -52,6 +52,9 @@ def pytest_runtest_makereport(item, call):
     if item is not items[-1]:
         return
     outs = [getattr(it, "test_outputs", None) for it in items]
+    n_code = sum(c.cell_type == "code" for c in item.parent.nb.cells)
+    if len(items) != n_code:  # some cells deselected (-k): a partial run seeds nothing
+        return
     if any(o is None for o in outs) or any(x.get("output_type") == "error" for o in outs for x in o):
         return
     _seed(Path(str(item.fspath)), item.parent.nb, items, outs)
