@@ -142,11 +142,14 @@ def mark_checked(nb: nbformat.NotebookNode) -> bool:
     """Start every code cell that calls ``nb.report(`` with ``# NBVAL_CHECK_OUTPUT``, in place.
 
     Those cells print the recorded conclusions; ``pytest --nbval-lax`` compares their output with
-    the reference copy's. Returns whether anything changed.
+    the reference copy's. A cell already marked ``# NBVAL_IGNORE_OUTPUT`` or ``# NBVAL_SKIP`` (say,
+    a conclusion that names which method ran faster) is left as it is. Returns whether anything
+    changed.
     """
     changed = False
     for c in nb.cells:
-        if c.cell_type == "code" and "nb.report(" in c.source and CHECK_MARKER not in c.source:
+        if (c.cell_type == "code" and "nb.report(" in c.source and CHECK_MARKER not in c.source
+                and "# NBVAL_IGNORE_OUTPUT" not in c.source and "# NBVAL_SKIP" not in c.source):
             c.source = f"{CHECK_MARKER}\n{c.source}"
             changed = True
     return changed

@@ -62,7 +62,8 @@ SETUP = 'nb = eegnb.notebook.setup("90", seed=seed, device=device, fig_dir=fig_d
 def test_params_rewrite_is_idempotent(tmp_path):
     p = tmp_path / "90_x.ipynb"
     nbtools.build(p, [("md", "# x"), ("params", OLD_PARAMS), ("code", "import eegnb\n" + SETUP),
-                      ("code", "nb.report('{a}', a=1)"), ("code", "print(1)")])
+                      ("code", "nb.report('{a}', a=1)"), ("code", "print(1)"),
+                      ("code", "# NBVAL_IGNORE_OUTPUT\nnb.report('{b}', b=2)")])
     assert nbtools.sync(p) == ["params", "mark", "twin"]
     assert nbtools.sync(p) == []  # a second run changes nothing
     params = nbtools.parameters(p)
@@ -73,6 +74,7 @@ def test_params_rewrite_is_idempotent(tmp_path):
     assert "fig_dir=fig_dir, fig_format=fig_format, cache_dir" in nb.cells[2].source
     assert nb.cells[3].source.startswith(nbtools.CHECK_MARKER + "\n")
     assert nbtools.CHECK_MARKER not in nb.cells[4].source and nbtools.CHECK_MARKER not in nb.cells[2].source
+    assert nbtools.CHECK_MARKER not in nb.cells[5].source  # opted out
     assert nbtools.twin_path(p).exists()
 
 
@@ -122,5 +124,6 @@ def test_report_cells_are_checked_by_nbval(path):
     """Every cell printing a conclusion (nb.report) carries nbval's output-check marker."""
     nb = nbformat.read(str(path), as_version=4)
     unmarked = [i for i, c in enumerate(nb.cells)
-                if c.cell_type == "code" and "nb.report(" in c.source and nbtools.CHECK_MARKER not in c.source]
+                if c.cell_type == "code" and "nb.report(" in c.source and nbtools.CHECK_MARKER not in c.source
+                and "# NBVAL_IGNORE_OUTPUT" not in c.source]
     assert not unmarked, f"{path.name}: nb.report cells {unmarked} lack {nbtools.CHECK_MARKER} (run `make sync-notebooks`)"
