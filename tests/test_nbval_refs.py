@@ -88,4 +88,6 @@ def test_sanitizer_masks_noise_keeps_conclusions():
     assert _sanitize(a) != _sanitize(a.replace("0.8123", "0.8323"))
     assert _sanitize("simulates in 1.0-4.2 s at this size") == _sanitize("simulates in 0.9-3.1 s at this size")
     assert _sanitize("0.2 ms to 1.90 s, a factor 178") == _sanitize("0.1 ms to 1.49 s, a factor 240")
+    assert (_sanitize("- **Cost:** from 0.3 ms per sample (input_x_gradient) to 1.90 s (easypeasi), a factor 178.\n- next")
+            == _sanitize("- **Cost:** from 0.2 ms per sample (gradient) to 1.49 s (easypeasi), a factor 240.\n- next"))
     assert _sanitize("fit eegnet:  40%|████      | 4/10 [00:01<00:02]") == "PROGRESS"
