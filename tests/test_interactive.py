@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -24,17 +25,17 @@ def _status() -> str:
 def test_interactive_quick_run_leaves_git_clean(quick_dirs, tmp_path):
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
-    before = _status()
+    before, t0 = _status(), time.time()
     out = tmp_path / "00_interactive.ipynb"
     # papermill runs from notebooks/ like Lab does; no fig_dir: the parameters cell's None holds
     err = execute_notebook(NOTEBOOKS / "00_template.ipynb", out, dict(quick=True, cache_dir=str(quick_dirs / "cache")))
     assert err is None, err
+    assert _status() == before, "an interactive run changed the work tree"
     figs = ROOT / "runs" / "interactive" / "figures"
-    assert (figs / "00-example.png").exists()
+    assert (figs / "00-example.png").stat().st_mtime >= t0 - 1, "the figure was not written there by this run"
     printed = "".join("".join(o.get("text", "")) for c in json.loads(out.read_text())["cells"]
                       for o in c.get("outputs", []) if o.get("output_type") == "stream")
     assert str(figs) in printed, "an interactive run says where its figures go"
-    assert _status() == before, "an interactive run changed the work tree"
 
 
 SETUP_NB = [("md", "# fmt"),
