@@ -1,6 +1,12 @@
 # eegnb tasks. Two commands do everything on a fresh Linux machine with Python 3.11:
-#   make figures   regenerate every figure (default size) into figures/   (QUICK=1: CI size)
-#   make test      unit tests + every notebook executed in quick mode
+#   make figures   regenerate every figure (default size) into figures/   (QUICK=1: CI size;
+#                  FORMAT=png,pdf: 300-dpi vector copies too)
+#   make test      unit tests + every notebook executed in quick mode + nbval on the references
+# and, for working on the notebooks:
+#   make lab             JupyterLab on notebooks/ with this venv's kernel
+#   make book            static HTML book in build/book/html (renders executed copies, runs nothing)
+#   make sync-notebooks  parameters, nbval markers, stripped outputs, jupytext twins (after edits)
+#   make nbval-refs      re-execute every notebook at quick size into tests/nbval/ (ONLY=10_*)
 PY ?= python3.11
 VENV ?= .venv
 BIN = $(VENV)/bin
@@ -18,7 +24,12 @@ LOCK ?= requirements.lock
 STAMP = $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 NOT_LOCKED = '^(torch|torchvision|triton)==|^(nvidia|cuda)-'
 
-.PHONY: install figures test lint clean-cache strip lock
+# nbval re-executes the reference copies in tests/nbval/ and compares the cells marked
+# `# NBVAL_CHECK_OUTPUT` (the printed conclusions) after the sanitizers in sanitize.cfg.
+NBVAL = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval/sanitize.cfg
+NOTEBOOKS = $(if $(ONLY),$(wildcard notebooks/$(ONLY).ipynb),$(wildcard notebooks/[0-9]*.ipynb))
+
+.PHONY: install figures test lint clean-cache strip lock lab book sync-notebooks nbval-refs
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -40,10 +51,10 @@ lock: install
 	mv requirements.lock.new requirements.lock
 
 figures: install
-	MPLBACKEND=Agg $(BIN)/python -m eegnb.figures $(if $(QUICK),--quick) $(if $(ONLY),--only '$(ONLY)') --jobs $(JOBS)
+	MPLBACKEND=Agg $(BIN)/python -m eegnb.figures $(if $(QUICK),--quick) $(if $(ONLY),--only '$(ONLY)') --jobs $(JOBS) $(if $(FORMAT),--fig-format $(FORMAT))
 
 test: install
-	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider $(NBVAL) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check eegnb tests
@@ -51,5 +62,20 @@ lint: install
 strip: install
 	$(BIN)/python -m eegnb.nbtools strip notebooks/*.ipynb
 
+sync-notebooks: install
+	$(BIN)/python -m eegnb.nbtools sync $(NOTEBOOKS)
+
+nbval-refs: install
+	MPLBACKEND=Agg $(BIN)/python -m eegnb.nbtools refs $(NOTEBOOKS)
+
+book: install
+	$(BIN)/python -m eegnb.nbtools book build/book
+	@echo "open build/book/html/index.html"
+
+# The notebooks' kernel "python3" is this venv's Python when Lab runs from the venv
+# (JUPYTER_PREFER_ENV_PATH puts the venv's kernelspecs before a user's own).
+lab: install
+	cd notebooks && JUPYTER_PREFER_ENV_PATH=1 $(abspath $(BIN))/jupyter lab
+
 clean-cache:
-	rm -rf .cache runs
+	rm -rf .cache runs build

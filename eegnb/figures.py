@@ -2,12 +2,16 @@
 
 Discovers ``notebooks/*.ipynb`` (sorted by number), runs each through papermill with the shared
 parameter names (``dataset``, ``data_dir``, ``quick``, ``seed``, ``device``, ``cache_dir``,
-``fig_dir``), writes the executed copies to a run folder, keeps going when one fails, prints
+``fig_dir``, and ``fig_format`` when ``--fig-format`` is given), writes the executed copies to a run folder, keeps going when one fails, prints
 which notebook and which cell failed, and exits non-zero if any did.
 
 Default size writes the committed figures into ``figures/``; ``--quick`` (the CI size) writes
 into ``runs/quick/figures`` unless ``--fig-dir`` says otherwise, so a quick run never overwrites
-the committed default-size figures.
+the committed default-size figures. ``fig_dir`` is always passed explicitly: a notebook's own
+default (``fig_dir = None``) means an interactive run (``runs/interactive/figures``).
+``--fig-format pdf`` (or ``png,pdf``, ``svg``) also writes 300-dpi vector files for publication.
+Kernels started here run with ``EEGNB_PROGRESS=off`` (see :mod:`eegnb.progress`), so executed
+copies hold no progress-bar output.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ def execute_notebook(src: Path | str, out: Path | str, params: dict, *, timeout:
 
     src, out = Path(src), Path(out)
     os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("EEGNB_PROGRESS", "off")  # inherited by the kernel: a batch run
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         pm.execute_notebook(
@@ -63,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1, help="notebooks run at once (each uses all cores it can)")
     ap.add_argument("--notebooks", default=str(ROOT / "notebooks"))
     ap.add_argument("--fig-dir", default=None, help="default: figures/ (default size) or runs/quick/figures (--quick)")
+    ap.add_argument("--fig-format", default=None, help="png (default), pdf, svg, or several comma separated, e.g. 'png,pdf'")
     ap.add_argument("--run-dir", default=None, help="executed notebooks; default runs/default or runs/quick")
     ap.add_argument("--cache-dir", default=str(ROOT / ".cache"))
     ap.add_argument("--dataset", default=None, help="e.g. 'sim' (default of each notebook) or a real dataset name")
@@ -81,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     fig_dir = Path(a.fig_dir) if a.fig_dir else (ROOT / "runs" / "quick" / "figures" if a.quick else ROOT / "figures")
     run_dir = Path(a.run_dir) if a.run_dir else ROOT / "runs" / size
     params = dict(quick=a.quick, fig_dir=str(fig_dir.resolve()), cache_dir=str(Path(a.cache_dir).resolve()))
+    if a.fig_format:
+        from eegnb.notebook import parse_fig_format
+
+        params["fig_format"] = ",".join(parse_fig_format(a.fig_format))  # fail before any run
     for k in ("dataset", "data_dir", "seed", "device"):
         v = getattr(a, k)
         if v is not None:
@@ -89,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     if not nbs:
         print(f"no notebooks match {a.only!r} in {a.notebooks}", file=sys.stderr)
         return 2
-    from tqdm.auto import tqdm
+    from eegnb.progress import tqdm
 
     print(f"running {len(nbs)} notebook(s), {size} size -> figures in {fig_dir}, executed copies in {run_dir}")
     failures: dict[str, str] = {}

@@ -1,9 +1,15 @@
 """Notebook conventions: one ``setup()`` call, figures saved by name, numbers recorded for tests.
 
-``nb = setup("11", seed=seed, device=device, fig_dir=fig_dir, cache_dir=cache_dir, quick=quick)``
+``nb = setup("11", seed=seed, device=device, fig_dir=fig_dir, fig_format=fig_format, cache_dir=cache_dir, quick=quick)``
 seeds every generator, applies the shared plot style and returns a :class:`Notebook` with
 ``nb.savefig(fig, "channel-reduction")`` (writes ``<fig_dir>/11-channel-reduction.png``)
-and ``nb.record("acc", 0.91)``. Recorded values are shown in the notebook and embedded in
+and ``nb.record("acc", 0.91)``.
+
+Where figures go: the parameters cell says ``fig_dir = None``, which means an interactive run
+(JupyterLab, a student's ``quick = True``) writes to ``runs/interactive/figures`` (ignored by
+git) and prints where; the committed ``figures/`` are written only by ``make figures``, whose
+runner passes ``fig_dir`` explicitly. ``fig_format = "png"`` is the committed default;
+``"pdf"`` or ``"svg"`` (or several, ``"png,pdf"``) write 300-dpi vector files for publication. Recorded values are shown in the notebook and embedded in
 its output under the MIME type ``application/vnd.eegnb.record+json``, where
 :func:`read_records` finds them in an executed notebook (after recommenders'
 ``store_metadata``/``read_notebook``). Walked through in ``notebooks/00_template``.
@@ -34,6 +40,8 @@ import numpy as np
 from eegnb.utils import get_device, seed_everything
 
 RECORD_MIME = "application/vnd.eegnb.record+json"
+FIG_FORMATS = ("png", "pdf", "svg")
+INTERACTIVE_FIG_DIR = Path("runs") / "interactive" / "figures"
 
 
 def _jsonable(v: Any) -> Any:
@@ -175,7 +183,8 @@ class Notebook:
     number: str
     seed: int = 0
     device: str = "cpu"
-    fig_dir: Path = Path("../figures")
+    fig_dir: Path = INTERACTIVE_FIG_DIR
+    fig_format: tuple[str, ...] = ("png",)
     cache_dir: Path | None = Path("../.cache")
     quick: bool = False
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
@@ -183,11 +192,18 @@ class Notebook:
     records: dict[str, Any] = field(default_factory=dict)
 
     def savefig(self, fig, slug: str, **kw) -> Path:
-        """Save ``fig`` as ``<fig_dir>/<number>-<slug>.png`` and return the path."""
+        """Save ``fig`` as ``<fig_dir>/<number>-<slug>.<ext>`` for each of ``fig_format``; return the first path.
+
+        Vector formats (pdf, svg) are written at 300 dpi (the raster parts, e.g. an ``imshow``),
+        PNG at the style's dpi unless ``dpi=`` is given.
+        """
         self.fig_dir.mkdir(parents=True, exist_ok=True)
-        path = self.fig_dir / f"{self.number}-{slug}.png"
-        fig.savefig(path, **kw)
-        return path
+        paths = []
+        for ext in self.fig_format:
+            path = self.fig_dir / f"{self.number}-{slug}.{ext}"
+            fig.savefig(path, **({"dpi": 300} if ext != "png" else {}) | kw)
+            paths.append(path)
+        return paths[0]
 
     def record(self, key: str, value: Any) -> None:
         """Show and embed ``key = value`` (see :func:`record`) and keep it in ``nb.records``.
@@ -292,11 +308,22 @@ def setup(
     *,
     seed: int = 0,
     device: str = "auto",
-    fig_dir: str | Path = "../figures",
+    fig_dir: str | Path | None = None,
     cache_dir: str | Path | None = "../.cache",
     quick: bool = False,
+    fig_format: str | Sequence[str] = "png",
 ) -> Notebook:
-    """Seed everything, set the plot style and return the notebook's :class:`Notebook`."""
+    """Seed everything, set the plot style and return the notebook's :class:`Notebook`.
+
+    ``fig_dir=None`` (the parameters cell's default): an interactive run, whose figures go to
+    ``runs/interactive/figures`` of the workbook (found from the working directory), printed
+    once; ``make figures`` passes ``figures/`` explicitly. ``fig_format``: ``"png"`` (default),
+    ``"pdf"``, ``"svg"`` or several, comma separated or as a list.
+    """
+    formats = parse_fig_format(fig_format)
+    if fig_dir in (None, ""):
+        fig_dir = interactive_fig_dir()
+        print(f"fig_dir is None (interactive run): figures go to {fig_dir}")
     rng = seed_everything(seed)
     use_style()
     try:
@@ -311,7 +338,28 @@ def setup(
         seed=seed,
         device=dev,
         fig_dir=Path(fig_dir),
+        fig_format=formats,
         cache_dir=None if cache_dir in (None, "") else Path(cache_dir),
         quick=bool(quick),
         rng=rng,
     )
+
+
+def parse_fig_format(fig_format: str | Sequence[str]) -> tuple[str, ...]:
+    """``"png"`` / ``"png,pdf"`` / ``["svg"]`` -> ``("png",)`` / ``("png", "pdf")`` / ``("svg",)``."""
+    items = fig_format.split(",") if isinstance(fig_format, str) else list(fig_format)
+    out = tuple(dict.fromkeys(str(x).strip().lower().lstrip(".") for x in items if str(x).strip()))
+    bad = [x for x in out if x not in FIG_FORMATS]
+    if bad or not out:
+        raise ValueError(f"fig_format must name one or more of {FIG_FORMATS} (comma separated), got {fig_format!r}")
+    return out
+
+
+def interactive_fig_dir(cwd: str | Path | None = None) -> Path:
+    """``<workbook>/runs/interactive/figures``: the workbook is the nearest folder at or above
+    ``cwd`` holding both ``notebooks/`` and ``eegnb/`` (else ``cwd`` itself)."""
+    here = Path(cwd or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "notebooks").is_dir() and (d / "eegnb").is_dir():
+            return d / INTERACTIVE_FIG_DIR
+    return here / INTERACTIVE_FIG_DIR

@@ -16,14 +16,23 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 @pytest.fixture(scope="session")
 def quick_dirs(tmp_path_factory):
-    """Folders shared by every notebook run in this session (so trained models are reused)."""
-    base = tmp_path_factory.mktemp("quick")
+    """Folders shared by every notebook run in this session (so trained models are reused).
+
+    ``EEGNB_QUICK_DIR`` (set by tests/nbval/conftest.py) makes the papermill runs share them with
+    the nbval runs of the reference copies: each model is trained once per session."""
+    env = os.environ.get("EEGNB_QUICK_DIR")
+    base = Path(env) if env else tmp_path_factory.mktemp("quick")
     for d in ("cache", "figures", "runs"):
-        (base / d).mkdir()
+        (base / d).mkdir(parents=True, exist_ok=True)
     return base
 
 
 _RESULTS: dict[str, dict] = {}
+
+
+def result_key(name: str, params: dict) -> str:
+    """The key of one quick run in ``_RESULTS`` (tests/nbval/conftest.py fills it from nbval's run)."""
+    return name + repr(sorted(params.items()))
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +46,7 @@ def run_notebook(quick_dirs):
     from eegnb.notebook import read_records
 
     def run(name: str, **params):
-        key = name + repr(sorted(params.items()))
+        key = result_key(name, params)
         if key not in _RESULTS:
             src = NOTEBOOKS / (name if name.endswith(".ipynb") else f"{name}.ipynb")
             if not src.exists():
