@@ -194,15 +194,18 @@ def notebook_config(dataset: str = "sim", quick: bool = False) -> dict[str, Any]
     """Sizes shared by notebooks 40 and 41 (so 41 hits 40's cache).
 
     - quick (CI, one to two minutes on 2 cores): 8 simulated subjects x 2 nights x 40 random
-      epochs, 2 folds (4 test / 1 validation / 3 training subjects), 6 training epochs, every
-      test epoch explained; the local window comes from a test subject (with gaps).
+      epochs, 2 folds (4 test / 1 validation / 3 training subjects), 6 training epochs, 150
+      explained test epochs per fold; the local window comes from a test subject (with gaps);
+      seeds 0 and 1.
     - default (simulated): 20 subjects x 2 nights x 100 random epochs, 5 folds (4 / 2 / 14
       subjects), 500 stage-balanced training epochs per fold, at most 8 training epochs,
-      every test epoch explained (the statistics use all correctly classified ones; a
+      early stopping on every epoch of the 2 validation subjects, every test epoch explained (the statistics use all correctly classified ones; a
       subsample of 150 per fold recovered 0-2 of the 5 planted effects); the local window is
       120 min of a freshly simulated whole night that contains REM.
-    - ``seeds``: the training seeds notebook 41 repeats the cross-validation with (seed 0 is
-      notebook 40's run).
+    - ``seeds``: the seeds notebook 41 repeats the cross-validation with (each seed draws the
+      folds, the training subsample, the initialisation and the batch order; seed 0 is notebook
+      40's run); ``local_stage`` / ``local_min_stage``: the local window is chosen to contain
+      that stage; ``variant_max_explain``: explained epochs per fold of the BatchNorm-free run.
     - real data (``dataset != "sim"``, paper scale; a GPU helps): Sleep-EDF telemetry
       (22 subjects), 10 folds (17 / 2 / 3), every epoch used and explained.
     """
@@ -221,6 +224,9 @@ def notebook_config(dataset: str = "sim", quick: bool = False) -> dict[str, Any]
             fresh_local=False,
             load_kw=dict(study="telemetry"),
             seeds=(0, 1, 2),
+            local_stage="REM",
+            local_min_stage=10,
+            variant_max_explain=None,
         )
     if quick:
         return dict(
@@ -231,11 +237,14 @@ def notebook_config(dataset: str = "sim", quick: bool = False) -> dict[str, Any]
             fit_kw=dict(fit_kw, epochs=6),
             max_train=None,
             max_val=None,
-            max_explain=None,
+            max_explain=150,
             local_minutes=120.0,
             fresh_local=False,
             load_kw={},
-            seeds=(0, 1, 2),
+            seeds=(0, 1),
+            local_stage="REM",
+            local_min_stage=1,
+            variant_max_explain=100,
         )
     return dict(
         n_subjects=20,
@@ -244,12 +253,15 @@ def notebook_config(dataset: str = "sim", quick: bool = False) -> dict[str, Any]
         n_val_subjects=2,
         fit_kw=fit_kw,
         max_train=500,
-        max_val=200,
+        max_val=None,
         max_explain=None,
         local_minutes=120.0,
         fresh_local=True,
         load_kw={},
         seeds=(0, 1, 2),
+        local_stage="REM",
+        local_min_stage=10,
+        variant_max_explain=150,
     )
 
 
