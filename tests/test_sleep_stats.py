@@ -111,6 +111,14 @@ def test_planted_effect_read_off_log_ratios_with_the_right_sign():
     n3 = eff[(eff.stage == "N3") & (eff.modality == "eeg")].iloc[0]
     raw = alr[(alr.stage == "N3") & (alr.covariate == n3.covariate)]
     assert n3.coef == pytest.approx(-raw.sort_values("p_fdr").iloc[0].coef)
+    # the log-ratio of each numerator is taken against the reference, per sample
+    from eegnb.experiments.sleep import logratio_frame, shares_frame
+
+    lr = logratio_frame(res, "eps100")
+    sh = shares_frame(res, ["eps100"]).pivot_table(index="idx", columns="modality", values="share")
+    for m in ("eog", "emg"):
+        got = lr[lr.modality == m].set_index("idx")["logratio"]
+        np.testing.assert_allclose(got, np.log(sh.loc[got.index, m] / sh.loc[got.index, "eeg"]))
     tab, tabs = statistics_table(res, PLANTED_EFFECTS)
     assert tab.loc["shares, OLS (paper)", "tests"] == 45
     assert tab.loc["log-ratios, cluster-robust by subject (primary)", "tests"] == 30
