@@ -269,7 +269,7 @@ def notebook_config(dataset: str = "sim", quick: bool = False) -> dict[str, Any]
         seeds=(0, 1, 2),
         local_stage="REM",
         local_min_stage=10,
-        variant_max_explain=150,
+        variant_max_explain=100,
     )
 
 

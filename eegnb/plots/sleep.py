@@ -195,7 +195,10 @@ def plot_group_grid(
     fig.legend(
         handles=handles, loc="upper center", ncols=len(modalities), bbox_to_anchor=(0.5, 1.0)
     )
-    fig.supxlabel("LRP rule (columns: predicted stage)")
+    fig.supxlabel(
+        f"LRP rule (columns: predicted stage); n = explained test epochs behind each panel, all folds "
+        f"({int(np.asarray(counts).sum())} in total); boxes span folds"
+    )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
