@@ -355,8 +355,8 @@ def plot_seeds(tab: pd.DataFrame, cis: dict, *, n_planted: int):
                         color="tab:blue", capsize=4, label=f"mean, 95% CI over {r['n_units']} seeds")
         else:
             ax.plot([0.25], [r["mean"]], "o", color="tab:blue", label="mean")
-        for _, row in tab.iterrows():
-            ax.annotate(f"seed {int(row['seed'])}", (0, row[c]), xytext=(5, 0), textcoords="offset points", fontsize=7)
+        for k, (_, row) in enumerate(tab.iterrows()):  # offsets keep equal values legible
+            ax.annotate(f"seed {int(row['seed'])}", (0, row[c]), xytext=(6, 7 * k - 3), textcoords="offset points", fontsize=7)
         ax.set_xlim(-0.5, 0.8)
         ax.set_xticks([])
         ax.set_title(lab, fontsize=9)
@@ -365,6 +365,7 @@ def plot_seeds(tab: pd.DataFrame, cis: dict, *, n_planted: int):
             ax.set_ylabel(f"planted effects recovered (of {n_planted})")
         else:
             ax.set_ylabel("test accuracy")
+            ax.set_ylim(0, 1)
     axes[0].legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     return fig
