@@ -75,12 +75,15 @@ def ols(
     covariates: pd.DataFrame,
     *,
     cluster: np.ndarray | pd.Series | None = None,
+    use_t: bool | None = None,
 ) -> pd.DataFrame:
     """OLS of ``y (n,)`` on ``covariates (n, k)`` plus an intercept (``statsmodels.OLS``).
 
     ``cluster``: optional group labels ``(n,)`` (e.g. subject) for cluster-robust standard
     errors, since epochs of one night share that night's covariates (the paper uses the plain
-    OLS errors, the default). Returns one row per covariate (intercept dropped) with ``coef``,
+    OLS errors, the default). ``use_t=True``: t and F distributions for the cluster-robust
+    tests (df = clusters - 1, advisable with few clusters); None keeps statsmodels' default.
+    Returns one row per covariate (intercept dropped) with ``coef``,
     ``se``, ``t``, ``p``, ``ci_low``, ``ci_high``, ``n``.
     """
     y = np.asarray(y, dtype=float)
@@ -91,7 +94,9 @@ def ols(
     model = sm.OLS(y, design)
     if cluster is not None:
         res = model.fit(
-            cov_type="cluster", cov_kwds={"groups": pd.factorize(np.asarray(cluster))[0]}
+            cov_type="cluster",
+            cov_kwds={"groups": pd.factorize(np.asarray(cluster))[0]},
+            **({} if use_t is None else dict(use_t=use_t)),
         )
     else:
         res = model.fit()
@@ -136,6 +141,7 @@ def regress_groups(
     fdr_by: Sequence[str] | None = None,
     cluster: str | None = None,
     min_n: int | None = None,
+    use_t: bool | None = None,
 ) -> pd.DataFrame:
     """One OLS of ``response`` on ``covariates`` per group of ``by``; FDR over the tests.
 
@@ -143,7 +149,8 @@ def regress_groups(
         ``age``, ``sex``, ``medication`` (see :func:`encode_covariates` for the coding).
     fdr_by: columns within which to correct (default: one correction over every coefficient
         of every group, as the paper corrects all its tests together).
-    cluster: column of cluster labels for cluster-robust errors (default plain OLS).
+    cluster: column of cluster labels for cluster-robust errors (default plain OLS);
+        ``use_t`` as in :func:`ols`.
     min_n: skip groups with fewer rows (default: number of covariates + 2); a group where a
         covariate does not vary is also skipped (its coefficient is not identifiable).
 
@@ -167,7 +174,9 @@ def regress_groups(
         Xg, yg = Xg[ok], yg[ok]
         if len(yg) < min_n or (Xg.std(ddof=0) == 0).any():
             continue
-        tab = ols(yg, Xg, cluster=g[cluster].to_numpy()[ok] if cluster else None).reset_index()
+        tab = ols(
+            yg, Xg, cluster=g[cluster].to_numpy()[ok] if cluster else None, use_t=use_t
+        ).reset_index()
         for col, val in zip(by, key):
             tab[col] = val
         rows.append(tab)
@@ -186,7 +195,67 @@ def regress_groups(
         rej, pa = fdr(out["p"].to_numpy(), alpha=alpha)
         out["p_fdr"], out["significant"] = pa, rej
     out["significant"] = out["significant"].astype(bool)
-    return out[cols]
+    out = out[cols]
+    # the number of tests each p_FDR was corrected over (the FDR family), for the reader
+    out.attrs["fdr_family_size"] = (
+        {str(k): int(len(g)) for k, g in out.groupby(list(fdr_by), sort=False)}
+        if fdr_by
+        else int(len(out))
+    )
+    return out
+
+
+def log_ratios(
+    shares,
+    *,
+    kind: str = "alr",
+    reference: int = 0,
+) -> np.ndarray:
+    """Log-ratio coordinates of compositions (Aitchison 1986): ``(n, D) -> (n, D-1)`` or ``(n, D)``.
+
+    shares: ``(n, D)`` positive parts of a whole (e.g. the three modality shares in %; each
+    row is closed to 1 first, so percentages and fractions give the same result).
+    ``kind="alr"``: additive log-ratios ``log(x_j / x_reference)`` for every ``j != reference``,
+    in column order: ``D - 1`` unconstrained coordinates, as many as the composition has
+    degrees of freedom, so regressions on them carry no built-in dependence.
+    ``kind="clr"``: centred log-ratios ``log(x_j) - mean_k log(x_k)``: ``D`` columns that sum to
+    zero in every row (a regression's coefficients then sum to zero across columns, like
+    those on the raw shares). Raises ValueError for non-positive or non-finite parts (a zero
+    share has no log-ratio; count and drop such rows before, never replace them silently).
+    """
+    x = np.asarray(shares, dtype=float)
+    if x.ndim != 2 or x.shape[1] < 2:
+        raise ValueError(f"shares must have shape (n, D) with D >= 2; got {x.shape}")
+    if not np.isfinite(x).all() or (x <= 0).any():
+        raise ValueError("log-ratios need finite, strictly positive parts in every row")
+    lx = np.log(x / x.sum(1, keepdims=True))
+    if kind == "clr":
+        return lx - lx.mean(1, keepdims=True)
+    if kind != "alr":
+        raise ValueError(f"kind must be 'alr' or 'clr'; got {kind!r}")
+    if not 0 <= reference < x.shape[1]:
+        raise ValueError(f"reference must index a column 0..{x.shape[1] - 1}; got {reference}")
+    keep = [j for j in range(x.shape[1]) if j != reference]
+    return lx[:, keep] - lx[:, [reference]]
+
+
+def bh_by_hand(pvalues, q: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Benjamini-Hochberg step-up, written out (for teaching; :func:`fdr` is the one to use).
+
+    Sort the m p-values, ``p_adj(i) = min_{j >= i} m p_(j) / j`` (capped at 1), reject where
+    ``p_adj <= q``. Returns ``(reject, p_adjusted)`` in the input order; equals
+    ``multipletests(p, q, "fdr_bh")``.
+    """
+    p = np.asarray(pvalues, dtype=float).ravel()
+    if not np.isfinite(p).all():
+        raise ValueError("p-values must be finite")
+    m = len(p)
+    order = np.argsort(p)
+    scaled = p[order] * m / np.arange(1, m + 1)
+    adj_sorted = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
+    adj = np.empty(m)
+    adj[order] = adj_sorted
+    return adj <= q, adj
 
 
 def significance_stars(p_fdr) -> np.ndarray:

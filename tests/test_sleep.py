@@ -329,6 +329,16 @@ def test_notebook_40_lrp_sleep_staging(run_notebook):
     assert r["ranking_match"]["eps100"] >= 0.6
     for rule in ("eps0.01", "eps100", "ab10"):
         assert sum(r["global_shares"][rule].values()) == pytest.approx(100, abs=0.1)
+    # conservation is recorded for every explained map of every rule, unstable maps counted
+    assert set(r["n_unstable"]) == {"eps0.01", "eps100", "ab10"}
+    assert all(0 <= r["n_unstable"][k] <= r["n_maps"][k] for k in r["n_maps"])
+    assert r["n_maps"]["eps100"] == 2 * 150  # quick: 150 explained epochs per fold, 2 folds
+    # epsilon = 100 on every layer absorbs most relevance in the stabilisers
+    assert r["conservation_range"]["eps100"][1] < 0.5
+    # the hand-written layer-by-layer pass is the library's LRP-epsilon
+    assert r["hood_max_rel_diff"] < 1e-3
+    # the local window was chosen to contain REM
+    assert "REM" in r["local_stages"]
 
 
 @pytest.mark.notebook
@@ -344,3 +354,11 @@ def test_notebook_41_lrp_sleep_statistics(run_notebook):
     # 8 subjects, so we accept it under any of the three rules (the default run reports eps100 alone)
     assert len(r["recovered_any_rule"]) >= 1
     assert r["n_sign_ok"] >= 3  # most planted effects at least point the right way under eps100
+    an = r["analyses"]
+    assert an["shares, OLS (paper)"]["tests"] == len(coef)
+    prim = an["log-ratios, cluster-robust by subject (primary)"]
+    assert prim["tests"] == 2 * len(coef) // 3  # two log-ratios instead of three shares
+    assert prim["n_clusters"] >= 4 and "BH at q = 0.05" in r["primary_family"]
+    assert prim["n_epochs"] == r["n_epochs_stats"]
+    assert len(r["seeds"]) >= 2 and r["seed_ci"]["acc"]["unit"] == "seed"
+    assert 0.2 < r["nobn_acc"] <= 1.0

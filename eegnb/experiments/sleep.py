@@ -24,6 +24,13 @@ validates on (a stage-balanced / random subsample of the fold's subjects' epochs
 Hand-written here (no library does it): the orchestration, and :class:`ScaledLogits`, which
 scales the relevance LRP starts from so that epsilon = 100 on every layer does not underflow
 float32 (``eegnb.explain.explain`` always starts from the plain logit).
+
+Second pass (beyond the paper): every map's conservation (``SleepResult.conservation``,
+:func:`conservation_table` with and without biases, :func:`unstable_maps`); the statistics on
+additive log-ratios of the shares with cluster-robust errors (:func:`covariate_table`
+``transform="alr"``, :func:`statistics_table`, the paper's OLS beside it); the REM-containing
+local window; :func:`manual_lrp_epsilon`, LRP-epsilon written out layer by layer (teaching and
+a check of the library call, notebook 40's "open the hood"). The regressions are statsmodels.
 """
 
 from __future__ import annotations
@@ -84,6 +91,10 @@ class SleepResult:
         ``cpu_s`` = process CPU time) and the test subjects.
     local: one row per epoch of the local recording (paper Fig. 3): ``onset`` (s), ``true``,
         ``pred``, and per rule and modality the share (%) in columns ``<rule>:<modality>``.
+    logit: ``(n_samples,)`` the explained (predicted-class) logit, NaN where not explained.
+    rel_sum: per rule ``(n_samples,)`` the signed sum of the input relevance (at the logit's
+        scale, :data:`RELEVANCE_SCALE` undone); ``rel_sum / logit`` is the conservation of each
+        map (1 = the input relevance adds up to the explained logit).
     """
 
     samples: pd.DataFrame
@@ -95,10 +106,19 @@ class SleepResult:
     modalities: list[str]
     config: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    logit: np.ndarray | None = None
+    rel_sum: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def rules(self) -> list[str]:
         return list(self.relevance)
+
+    def conservation(self, rule: str) -> np.ndarray:
+        """Per sample ``sum(input relevance) / explained logit`` ``(n_samples,)`` (NaN if not explained)."""
+        if rule not in self.rel_sum or self.logit is None:
+            raise ValueError(f"no conservation record for rule {rule!r}; have {list(self.rel_sum)}")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.rel_sum[rule] / self.logit
 
     def confusion(self) -> pd.DataFrame:
         """Confusion matrix summed over folds (rows true, columns predicted)."""
@@ -152,6 +172,22 @@ def explain_rule(
     return explain(method, model, X, device=device, batch_size=batch_size, **kw)
 
 
+@torch.no_grad()
+def explained_logit(
+    net: torch.nn.Module, X: np.ndarray, *, device=None, batch_size: int = 128
+) -> np.ndarray:
+    """The logit LRP starts from (the predicted class's), ``(n,)`` for ``X (n, ch, t)``."""
+    from eegnb.utils import get_device
+
+    dev = get_device(device)
+    net = net.to(dev).eval()
+    out = []
+    for i in range(0, len(X), batch_size):
+        z = net(torch.as_tensor(np.asarray(X[i : i + batch_size]), dtype=torch.float32, device=dev))
+        out.append(z.max(1).values.double().cpu().numpy())
+    return np.concatenate(out)
+
+
 def recording_labels(meta: pd.DataFrame) -> np.ndarray:
     """One label per epoch naming its recording: ``"<subject>-<night>"``, else ``recording``, else subject."""
     if "night" in meta.columns:
@@ -166,11 +202,18 @@ def notebook_config(dataset: str = "sim", quick: bool = False) -> dict[str, Any]
 
     - quick (CI, one to two minutes on 2 cores): 8 simulated subjects x 2 nights x 40 random
       epochs, 2 folds (4 test / 1 validation / 3 training subjects), 6 training epochs, 150
-      explained test epochs per fold; the local window comes from a test subject (with gaps).
-    - default (simulated, about 8 minutes on 2 cores): 20 subjects x 2 nights x 100 random
-      epochs, 5 folds (4 / 2 / 14 subjects), 500 stage-balanced training epochs per fold,
-      at most 8 training epochs, 150 explained test epochs per fold; the local window is
-      120 min of a freshly simulated whole night.
+      explained test epochs per fold; the local window comes from a test subject (with gaps);
+      seeds 0 and 1.
+    - default (simulated): 20 subjects x 2 nights x 100 random epochs, 4 folds (5 / 2 / 13
+      subjects), 1000 stage-balanced training epochs per fold (with 500, retraining fold 0 with
+      three seeds gave test accuracies 0.72-0.79; with 1000, 0.90 for seed 0), at most 8 training epochs,
+      early stopping on every epoch of the 2 validation subjects, every test epoch explained (the statistics use all correctly classified ones; a
+      subsample of 150 per fold recovered 0-2 of the 5 planted effects); the local window is
+      120 min of a freshly simulated whole night that contains REM.
+    - ``seeds``: the seeds notebook 41 repeats the cross-validation with (each seed draws the
+      folds, the training subsample, the initialisation and the batch order; seed 0 is notebook
+      40's run); ``local_stage`` / ``local_min_stage``: the local window is chosen to contain
+      that stage; ``variant_max_explain``: explained epochs per fold of the BatchNorm-free run.
     - real data (``dataset != "sim"``, paper scale; a GPU helps): Sleep-EDF telemetry
       (22 subjects), 10 folds (17 / 2 / 3), every epoch used and explained.
     """
@@ -188,6 +231,10 @@ def notebook_config(dataset: str = "sim", quick: bool = False) -> dict[str, Any]
             local_minutes=120.0,
             fresh_local=False,
             load_kw=dict(study="telemetry"),
+            seeds=(0, 1, 2),
+            local_stage="REM",
+            local_min_stage=10,
+            variant_max_explain=None,
         )
     if quick:
         return dict(
@@ -202,19 +249,27 @@ def notebook_config(dataset: str = "sim", quick: bool = False) -> dict[str, Any]
             local_minutes=120.0,
             fresh_local=False,
             load_kw={},
+            seeds=(0, 1),
+            local_stage="REM",
+            local_min_stage=1,
+            variant_max_explain=100,
         )
     return dict(
         n_subjects=20,
         epochs_per_night=100,
-        k=5,
+        k=4,
         n_val_subjects=2,
         fit_kw=fit_kw,
-        max_train=500,
-        max_val=200,
-        max_explain=150,
+        max_train=1000,
+        max_val=None,
+        max_explain=None,
         local_minutes=120.0,
         fresh_local=True,
         load_kw={},
+        seeds=(0, 1, 2),
+        local_stage="REM",
+        local_min_stage=10,
+        variant_max_explain=100,
     )
 
 
@@ -301,8 +356,17 @@ def local_recording(
     fresh_seed: int | None = None,
     normalize: str = "recording",
     cache_dir=None,
+    require_stage: str | None = None,
+    min_stage_epochs: int = 10,
+    step_minutes: float = 15.0,
 ):
-    """A contiguous window of ``minutes`` from the start of one night, for paper Fig. 3.
+    """A contiguous window of ``minutes`` of one night, for paper Fig. 3.
+
+    The window starts at the night's first epoch, or, with ``require_stage`` (e.g. ``"REM"``,
+    chosen deliberately so the figure shows every stage the paper discusses), at the first
+    start (in steps of ``step_minutes``) whose window holds at least ``min_stage_epochs``
+    epochs of that stage; ``window.info["window_start_min"]`` and ``["window_rule"]`` say
+    which. ValueError when no window of the night qualifies.
 
     ``fresh_seed`` given (simulated data): a new subject simulated with that seed, whole nights
     (no epoch subsampling), z-scored like the data; no fold has trained on it. Otherwise the
@@ -341,9 +405,24 @@ def local_recording(
     rec = recording_labels(night.meta)
     first = night[rec == rec[0]]
     onset = first.meta["onset"].to_numpy(float)
-    keep = onset < onset.min() + minutes * 60.0
+    start, rule = onset.min(), "the night's first epochs"
+    if require_stage is not None:
+        if require_stage not in list(night.class_names):
+            raise ValueError(f"require_stage must be one of {night.class_names}; got {require_stage!r}")
+        code = list(night.class_names).index(require_stage)
+        for s0 in np.arange(onset.min(), onset.max(), step_minutes * 60.0):
+            inside = (onset >= s0) & (onset < s0 + minutes * 60.0)
+            if int((first.y[inside] == code).sum()) >= min_stage_epochs:
+                start = s0
+                rule = f"first window with >= {min_stage_epochs} {require_stage} epochs"
+                break
+        else:
+            raise ValueError(f"no {minutes:.0f}-min window holds {min_stage_epochs} {require_stage} epochs")
+    keep = (onset >= start) & (onset < start + minutes * 60.0)
     order = np.argsort(onset[keep], kind="stable")
-    return first[np.flatnonzero(keep)[order]], fold
+    win = first[np.flatnonzero(keep)[order]]
+    win.info = dict(win.info, window_start_min=float((start - onset.min()) / 60.0), window_rule=rule)
+    return win, fold
 
 
 def _subsample(
@@ -383,6 +462,7 @@ def run_sleep_cv(
     max_train: int | None = None,
     max_val: int | None = None,
     max_explain: int | None = None,
+    explain: str = "all",
     local_data=None,
     local_fold: int = 0,
     ablation: bool = True,
@@ -402,6 +482,8 @@ def run_sleep_cv(
         ``patience``, ``class_weight``).
     rules: ``{label: (method, kw)}``, default :data:`RULES`.
     max_train, max_val, max_explain: compute caps (module docstring).
+    explain: ``"all"`` test epochs (subject to ``max_explain``) or only the ``"correct"`` ones
+        (what the statistics use; e.g. for repeated runs over seeds).
     local_data, local_fold: a contiguous stretch of one recording (``EEGData``, e.g. 120 min)
         explained epoch by epoch with the model of fold ``local_fold`` (paper Fig. 3); it must
         hold a subject that fold did not train on (a test subject of that fold, or a fresh
@@ -423,6 +505,10 @@ def run_sleep_cv(
         ablation=ablation,
         local_fold=int(local_fold),
     )
+    if explain not in ("all", "correct"):
+        raise ValueError(f"explain must be 'all' or 'correct'; got {explain!r}")
+    if explain != "all":
+        config["explain"] = explain  # only when set, so existing cache keys stay valid
     for m in MODALITIES:
         if m not in [str(t).lower() for t in data.ch_types]:
             raise ValueError(
@@ -434,7 +520,7 @@ def run_sleep_cv(
         data=data.fingerprint(),
         local=None if local_data is None else local_data.fingerprint(),
         config=config,
-        version=2,
+        version=3,
     )
 
     def compute() -> SleepResult:
@@ -467,6 +553,7 @@ def _run(
         data, k=config["k"], n_val_subjects=config["n_val_subjects"], seed=config["seed"]
     )
     rows, rel_parts, drop_parts, fold_rows, local = [], {r: [] for r in rules}, [], [], None
+    sum_parts, logit_parts = {r: [] for r in rules}, []
     for f, split in enumerate(tqdm(splits, desc="folds", disable=not progress)):
         t_fold, cpu_fold = time.time(), time.process_time()
         tr = _subsample(split.train, data.y, config["max_train"], rng, balanced=True)
@@ -491,14 +578,23 @@ def _run(
         )
         expl = np.zeros(len(te), bool)
         expl[pick] = True
+        if config.get("explain", "all") == "correct":
+            expl &= ev["y_pred"] == data.y[te]
         xe = data.X[te[expl]]
+        lg = np.full(len(te), np.nan)
+        if expl.any():
+            lg[expl] = explained_logit(net, xe, device=device, batch_size=batch_size)
+        logit_parts.append(lg)
         for r in rules:
             rel = np.full((len(te), len(MODALITIES)), np.nan)
+            tot = np.full(len(te), np.nan)
             if expl.any():
                 maps = explain_rule(net, xe, r, rules, device=device, batch_size=batch_size)
                 rel[expl] = modality_relevance(maps, ch_types, MODALITIES)
+                tot[expl] = maps.astype(np.float64).sum((1, 2)) / RELEVANCE_SCALE.get(r, 1.0) ** 2
                 del maps
             rel_parts[r].append(rel)
+            sum_parts[r].append(tot)
         if config["ablation"]:
             drop = np.full((len(te), len(MODALITIES)), np.nan)
             if expl.any():
@@ -564,6 +660,8 @@ def _run(
         modalities=list(MODALITIES),
         config=config,
         seconds=time.time() - t0,
+        logit=np.concatenate(logit_parts),
+        rel_sum={r: np.concatenate(v) for r, v in sum_parts.items()},
     )
 
 
@@ -760,6 +858,49 @@ def ranking_vs_truth(
     return pd.DataFrame(rows)
 
 
+def logratio_frame(
+    res: SleepResult, rule: str = "eps100", *, reference: str = "eeg"
+) -> pd.DataFrame:
+    """Long table of additive log-ratios ``log(share_m / share_reference)`` per explained sample.
+
+    One row per sample x non-reference modality (``modality`` = the numerator, ``reference``);
+    columns as :func:`shares_frame` with ``share`` replaced by ``logratio``. Samples with a zero
+    share (no log-ratio) are dropped and counted in ``attrs["n_zero_dropped"]``.
+    """
+    from eegnb.stats import log_ratios
+
+    if reference not in res.modalities:
+        raise ValueError(f"reference must be one of {res.modalities}; got {reference!r}")
+    wide = shares_frame(res, [rule]).pivot_table(
+        index="idx", columns="modality", values="share", observed=True
+    )[list(res.modalities)]
+    ok = (wide > 0).all(1) & np.isfinite(wide).all(1)
+    ref = res.modalities.index(reference)
+    lr = log_ratios(wide[ok].to_numpy(), kind="alr", reference=ref)
+    others = [m for m in res.modalities if m != reference]
+    s = res.samples[res.samples["explained"]].set_index("idx").loc[wide.index[ok]].reset_index()
+    s["stage"] = np.asarray(res.class_names)[s["true"]]
+    s["pred_stage"] = np.asarray(res.class_names)[s["pred"]]
+    out = pd.concat(
+        [s.assign(rule=rule, modality=m, reference=reference, logratio=lr[:, j]) for j, m in enumerate(others)],
+        ignore_index=True,
+    )
+    out.attrs["n_zero_dropped"] = int((~ok).sum())
+    return out
+
+
+#: Which errors each analysis of :func:`statistics_table` uses.
+ANALYSES: dict[str, dict[str, Any]] = {
+    "shares, OLS (paper)": dict(transform="share", cluster=None),
+    "shares, cluster-robust by subject": dict(transform="share", cluster="subject"),
+    "log-ratios, OLS": dict(transform="alr", cluster=None),
+    "log-ratios, cluster-robust by recording": dict(transform="alr", cluster="recording"),
+    "log-ratios, cluster-robust by subject (primary)": dict(transform="alr", cluster="subject"),
+}
+PRIMARY = "log-ratios, cluster-robust by subject (primary)"
+PAPER = "shares, OLS (paper)"
+
+
 def covariate_table(
     res: SleepResult,
     rule: str = "eps100",
@@ -767,29 +908,58 @@ def covariate_table(
     alpha: float = 0.05,
     correct_only: bool = True,
     cluster: str | None = None,
+    transform: str = "share",
+    reference: str = "eeg",
 ) -> pd.DataFrame:
     """Paper Fig. 4: per correctly classified stage and modality, OLS of the share on age, sex,
-    medication; Benjamini-Hochberg FDR over all tests of the rule. ``cluster="subject"`` gives
-    cluster-robust errors (beyond the paper). See :func:`eegnb.stats.regress_groups`."""
+    medication; Benjamini-Hochberg FDR over all tests of the rule (the family: every stage x
+    modality x covariate coefficient, 45 with five stages). See :func:`eegnb.stats.regress_groups`.
+
+    ``cluster``: a sample column (``"subject"`` or ``"recording"``) for cluster-robust errors
+    with t tests on clusters - 1 df (beyond the paper). ``transform="alr"``: regress the
+    additive log-ratios ``log(share_m / share_reference)`` of the two non-reference modalities
+    instead (:func:`logratio_frame`): the three shares sum to 100 %, so their three
+    coefficients per stage and covariate sum to exactly zero and the 45 share tests carry only
+    30 independent ones; the 30 log-ratio tests are those 30 (the FDR family then has 30
+    tests). ``attrs["fdr_family"]`` describes the family.
+    """
     from eegnb.stats import regress_groups
 
-    df = shares_frame(res, [rule])
+    if transform not in ("share", "alr"):
+        raise ValueError(f"transform must be 'share' or 'alr'; got {transform!r}")
+    df = shares_frame(res, [rule]) if transform == "share" else logratio_frame(res, rule, reference=reference)
     missing = [c for c in COVARIATES if c not in df.columns]
     if missing:
         raise ValueError(
             f"the data's meta lacks covariates {missing}; the statistics need {COVARIATES}"
         )
+    if cluster is not None and cluster not in df.columns:
+        raise ValueError(f"cluster must be a sample column such as 'subject' or 'recording'; got {cluster!r}")
     if correct_only:
         df = df[df["correct"]]
+    mods = res.modalities if transform == "share" else [m for m in res.modalities if m != reference]
     df = df.assign(
         stage=pd.Categorical(df["stage"], res.class_names),
-        modality=pd.Categorical(df["modality"], res.modalities),
+        modality=pd.Categorical(df["modality"], mods),
     )
+    response = "share" if transform == "share" else "logratio"
     tab = regress_groups(
-        df, "share", by=("stage", "modality"), covariates=COVARIATES, alpha=alpha, cluster=cluster
+        df,
+        response,
+        by=("stage", "modality"),
+        covariates=COVARIATES,
+        alpha=alpha,
+        cluster=cluster,
+        use_t=True if cluster else None,
     )
     tab["stage"], tab["modality"] = tab["stage"].astype(str), tab["modality"].astype(str)
-    return tab.assign(rule=rule)
+    tab = tab.assign(rule=rule, transform=transform, reference=reference if transform == "alr" else "")
+    what = "share" if transform == "share" else f"log(share / {reference.upper()} share)"
+    tab.attrs["fdr_family"] = (
+        f"{len(tab)} tests: every stage x {what} x covariate coefficient of LRP {RULE_LABELS.get(rule, rule)}, BH at q = {alpha}"
+    )
+    tab.attrs["fdr_family_size"] = int(len(tab))
+    return tab
 
 
 def _sign(v) -> int:
@@ -825,11 +995,70 @@ def effects_vs_truth(coef: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
     c = coef[cols].astype(
         dict(stage=str, modality=str, covariate=str, coef=float, se=float, p_fdr=float)
     )
-    out = p.merge(c, on=["stage", "modality", "covariate"], how="left")
-    out["significant"] = out["significant"].fillna(False).astype(bool)
-    out["sign_ok"] = np.sign(out["coef"]) == out["sign"]
+    ref = ""
+    if "transform" in coef.columns and (coef["transform"] == "alr").any():
+        ref = str(coef["reference"].iloc[0])
+    if not ref:
+        out = p.merge(c, on=["stage", "modality", "covariate"], how="left")
+        out["significant"] = out["significant"].fillna(False).astype(bool)
+        out["sign_ok"] = np.sign(out["coef"]) == out["sign"]
+        out["recovered"] = out["significant"] & out["sign_ok"]
+        return out
+    # log(m / ref) rises with m's share: an effect on m != ref is read off that ratio with its
+    # sign; an effect on the reference moves every ratio the other way: read off the ratio with
+    # the smallest p_FDR, sign flipped
+    rows = []
+    for e in p.itertuples(index=False):
+        g = c[(c.stage == e.stage) & (c.covariate == e.covariate)]
+        if e.modality != ref:
+            g = g[g.modality == e.modality]
+            flip = 1
+        else:
+            flip = -1
+        if len(g) == 0:
+            rows.append(dict(coef=np.nan, se=np.nan, p_fdr=np.nan, significant=False, sign_ok=False, read_off=""))
+            continue
+        b = g.sort_values("p_fdr", kind="stable").iloc[0]
+        ok = bool(np.sign(flip * b.coef) == e.sign)
+        rows.append(dict(coef=float(flip * b.coef), se=float(b.se), p_fdr=float(b.p_fdr),
+                         significant=bool(b.significant), sign_ok=ok, read_off=f"log({b.modality}/{ref})"))
+    out = pd.concat([p.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
     out["recovered"] = out["significant"] & out["sign_ok"]
     return out
+
+
+def statistics_table(
+    res: SleepResult,
+    planted: pd.DataFrame | None = None,
+    rule: str = "eps100",
+    *,
+    analyses: dict[str, dict[str, Any]] | None = None,
+    alpha: float = 0.05,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The Fig. 4 analysis side by side with the compositional, cluster-robust ones.
+
+    Runs :func:`covariate_table` for each of ``analyses`` (default :data:`ANALYSES`: the
+    paper's OLS on shares, the primary cluster-robust-by-subject model on log-ratios, and
+    variants) on every correctly classified explained epoch. Returns a summary (one row per
+    analysis: ``tests`` = FDR family size, ``significant``, ``recovered`` planted effects,
+    ``n_epochs``, ``n_clusters``) and the coefficient tables.
+    """
+    analyses = ANALYSES if analyses is None else analyses
+    tabs, rows = {}, {}
+    for name, kw in analyses.items():
+        tab = covariate_table(res, rule, alpha=alpha, **kw)
+        tabs[name] = tab
+        s = res.samples[res.samples["explained"] & res.samples["correct"]]
+        hits = effects_vs_truth(tab, planted) if planted is not None else None
+        rows[name] = dict(
+            tests=int(len(tab)),
+            significant=int(tab["significant"].sum()),
+            recovered=None if hits is None else int(hits["recovered"].sum()),
+            n_planted=None if planted is None else int(len(planted)),
+            n_epochs=int(len(s)),
+            n_clusters=int(s[kw["cluster"]].nunique()) if kw.get("cluster") else None,
+        )
+    return pd.DataFrame(rows).T, tabs
 
 
 def covariate_robustness(
@@ -856,3 +1085,153 @@ def covariate_robustness(
         if hits is not None and name.endswith("(OLS)"):
             any_rule |= {f"{h.stage} {h.modality} {h.covariate}" for h in hits.itertuples()}
     return pd.DataFrame(rows).T, sorted(any_rule)
+
+
+# ---------------------------------------------------------------- conservation and the hood
+
+
+def unstable_maps(ratio, lo: float = 0.5, hi: float = 2.0) -> np.ndarray:
+    """Flag maps whose conservation ``sum(relevance) / logit`` lies outside ``[lo, hi]``.
+
+    ratio: ``(n,)`` (:meth:`SleepResult.conservation`); NaN (not explained) is not flagged.
+    A map that puts twice the logit (or less than half of it, or the opposite sign) on the
+    input is numerically dominated by the stabiliser and the biases, not by the input: its
+    shares are counted and shown apart, never dropped silently.
+    """
+    r = np.asarray(ratio, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(r) & ~((r >= lo) & (r <= hi))
+
+
+def fold_model(data, res: SleepResult, fold: int, *, device=None, cache_dir=None) -> torch.nn.Module:
+    """The trained model of ``fold`` of ``res`` (from the model cache; retrained if missing),
+    with the training subsample replayed exactly as :func:`run_sleep_cv` drew it."""
+    from eegnb.train import Split, grouped_kfold, train_model
+
+    cfg = res.config
+    if not 0 <= fold < cfg["k"]:
+        raise ValueError(f"fold must lie in 0..{cfg['k'] - 1}; got {fold}")
+    rng = np.random.default_rng(cfg["seed"])
+    splits = grouped_kfold(data, k=cfg["k"], n_val_subjects=cfg["n_val_subjects"], seed=cfg["seed"])
+    for f, split in enumerate(splits):
+        tr = _subsample(split.train, data.y, cfg["max_train"], rng, balanced=True)
+        va = _subsample(split.val, data.y, cfg["max_val"], rng, balanced=False)
+        te = np.sort(split.test)
+        if f == fold:
+            sub = Split(split.name, tr, va, split.test, list(split.test_subjects))
+            return train_model(cfg["model"], data, sub, seed=cfg["seed"], device=device,
+                               cache_dir=cache_dir, model_kw=cfg["model_kw"], progress=False, **cfg["fit_kw"])
+        _subsample(np.arange(len(te)), data.y[te], cfg["max_explain"], rng, balanced=False)
+    raise AssertionError("unreachable")
+
+
+def conservation_table(
+    net: torch.nn.Module,
+    X: np.ndarray,
+    rules: dict | None = None,
+    *,
+    device=None,
+    batch_size: int = 128,
+) -> pd.DataFrame:
+    """Input-level conservation of every rule with and without biases on ``X (n, ch, t)``.
+
+    For each rule (default :data:`RULES`): ``sum(map) / explained logit`` per sample, once as
+    the paper runs the rule (biases in the rule, so merged-BatchNorm shifts and conv biases
+    absorb relevance) and once with ``zero_params="bias"`` (biases left out: only the
+    stabiliser can absorb relevance). Returns one row per sample x rule x variant: ``sample``,
+    ``rule``, ``bias`` (``"with biases (paper)"`` / ``"biases left out"``), ``ratio``,
+    ``unstable`` (:func:`unstable_maps`).
+    """
+    rules = RULES if rules is None else rules
+    logit = explained_logit(net, X, device=device, batch_size=batch_size)
+    rows = []
+    for r, (method, kw) in rules.items():
+        for label, extra in (("with biases (paper)", {}), ("biases left out", dict(zero_params="bias"))):
+            maps = explain_rule(net, X, r, {r: (method, dict(kw, **extra))}, device=device, batch_size=batch_size)
+            ratio = maps.astype(np.float64).sum((1, 2)) / RELEVANCE_SCALE.get(r, 1.0) ** 2 / logit
+            rows.append(pd.DataFrame(dict(sample=np.arange(len(X)), rule=r, bias=label, ratio=ratio,
+                                          unstable=unstable_maps(ratio))))
+    return pd.concat(rows, ignore_index=True)
+
+
+class MergedBatchNorm(torch.nn.Module):
+    """What zennit's BatchNorm merge leaves in place of a BatchNorm: ``x / sqrt(1 + bn_eps)``
+    (an identity up to BatchNorm's eps). :func:`eegnb.explain.lrp.make_composite` gives it the
+    epsilon rule, so with LRP-epsilon it is one more stabilised layer: ``R_in = R z / (z +
+    epsilon sign z)`` (negligible for epsilon = 0.01, a shrinkage for epsilon = 100)."""
+
+    def __init__(self, bn_eps: float):
+        super().__init__()
+        self.gain = float(1.0 / np.sqrt(1.0 + bn_eps))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gain
+
+
+def merged_layers(net: torch.nn.Module) -> list[torch.nn.Module]:
+    """The sleep CNN as a flat list of layers in forward order, each BatchNorm folded into the
+    conv before it (``torch.nn.utils.fusion.fuse_conv_bn_eval``: the LRP canonizer's merge) and
+    followed by the :class:`MergedBatchNorm` identity the canonizer leaves; the dropouts
+    (identities in eval mode) left out. ``net`` is not modified."""
+    import copy
+
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    net = copy.deepcopy(net).eval()  # fusion needs eval-mode BatchNorm statistics
+    flat: list[torch.nn.Module] = []
+    for block in (net.features, net.head):
+        for m in block.modules():
+            if isinstance(m, torch.nn.Sequential):
+                continue
+            if isinstance(m, (torch.nn.Dropout, torch.nn.Dropout1d)):
+                continue
+            if isinstance(m, torch.nn.BatchNorm1d):
+                if not flat or not isinstance(flat[-1], torch.nn.Conv1d):
+                    raise ValueError("a BatchNorm that follows no conv cannot be merged")
+                flat[-1] = fuse_conv_bn_eval(flat[-1], m)
+                flat.append(MergedBatchNorm(m.eps))
+                continue
+            flat.append(copy.deepcopy(m).eval())
+    return flat
+
+
+def manual_lrp_epsilon(net: torch.nn.Module, X: np.ndarray, epsilon: float = 0.01, target=None) -> np.ndarray:
+    """LRP-epsilon written out layer by layer on :func:`merged_layers` (what notebook 40's
+    "open the hood" cell runs): ``R_in = a * W^T (R_out / (z + epsilon sign z))`` on every conv
+    and dense layer (and on the identities merged BatchNorms leave, as the library does),
+    relevance passed unchanged through ReLU and routed to the winners of the max poolings. ``X (n, ch, t)`` -> ``(n, ch, t)``; target: default the predicted class."""
+    from zennit.core import stabilize
+
+    layers = merged_layers(net)
+    a = [torch.as_tensor(np.asarray(X), dtype=torch.float32)]
+    with torch.no_grad():
+        for L in layers:
+            a.append(L(a[-1]))
+    t = a[-1].argmax(1) if target is None else torch.as_tensor(np.broadcast_to(target, (len(X),)))
+    R = torch.zeros_like(a[-1]).scatter(1, t[:, None], a[-1].gather(1, t[:, None]))
+    for L, ai in zip(layers[::-1], a[-2::-1]):
+        if isinstance(L, (torch.nn.Conv1d, torch.nn.Linear)):
+            s = R / stabilize(L(ai), epsilon)
+            c = s @ L.weight if isinstance(L, torch.nn.Linear) else torch.nn.functional.conv_transpose1d(s, L.weight)
+            R = (ai * c).detach()
+        elif isinstance(L, MergedBatchNorm):  # the epsilon rule on the canonizer's identity
+            z = L(ai)
+            R = R * z / stabilize(z, epsilon)
+        elif not isinstance(L, torch.nn.ReLU):  # pools, flatten: relevance follows the gradient
+            x = ai.clone().requires_grad_(True)
+            (R,) = torch.autograd.grad(L(x), x, R)
+    return R.numpy()
+
+
+# ---------------------------------------------------------------- seeds and variants
+
+
+def seed_summary(res: SleepResult, planted: pd.DataFrame | None, rule: str = "eps100") -> dict[str, Any]:
+    """Accuracy, macro-F1 and recovered planted effects (paper analysis and primary) of one run."""
+    m = cv_metrics(res)
+    out = dict(acc=m["acc"], macro_f1=m["macro_f1"], seed=int(res.config["seed"]))
+    if planted is not None:
+        tab, _ = statistics_table(res, planted, rule, analyses={k: ANALYSES[k] for k in (PAPER, PRIMARY)})
+        out.update(recovered_paper=int(tab.loc[PAPER, "recovered"]), recovered_primary=int(tab.loc[PRIMARY, "recovered"]),
+                   significant_paper=int(tab.loc[PAPER, "significant"]), significant_primary=int(tab.loc[PRIMARY, "significant"]))
+    return out

@@ -195,7 +195,10 @@ def plot_group_grid(
     fig.legend(
         handles=handles, loc="upper center", ncols=len(modalities), bbox_to_anchor=(0.5, 1.0)
     )
-    fig.supxlabel("LRP rule (columns: predicted stage)")
+    fig.supxlabel(
+        f"LRP rule (columns: predicted stage); n = explained test epochs behind each panel, all folds "
+        f"({int(np.asarray(counts).sum())} in total); boxes span folds"
+    )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
@@ -210,16 +213,20 @@ def plot_local(
     modalities: Sequence[str] = ("eeg", "eog", "emg"),
     ch_labels: Sequence[str] | None = None,
     unit: str = "µV",
-    decimate: int = 5,
+    fmax: Sequence[float] = (30.0, 15.0, 50.0),
     title: str = "",
 ):
     """Paper Fig. 3: one recording over time.
 
     local: :attr:`SleepResult.local` (``onset`` s, ``true``, ``pred``, ``<rule>:<modality>``
     shares); X: the recording's epochs ``(n, ch, t)`` in the same order (channel ``i`` is
-    ``modalities[i]``). Panels: true (black) and predicted (green) hypnogram; each signal
-    (every ``decimate``-th sample); the share (%) of absolute relevance per modality per epoch.
+    ``modalities[i]``). Panels: true (black) and predicted (green) hypnogram (legend above the
+    panel, never over the curves); per channel a spectrogram (Welch power of each 30-s epoch,
+    log10, up to ``fmax[i]`` Hz; a 30-s trace of 3000 samples drawn over hours is a solid band);
+    the share (%) of absolute relevance per modality per epoch.
     """
+    from scipy.signal import welch
+
     local = local.sort_values("onset", kind="stable")
     n, n_ch, T = X.shape
     if n != len(local):
@@ -229,54 +236,55 @@ def plot_local(
     epoch_min = T / sfreq / 60.0
     fig, axes = plt.subplots(
         2 + n_ch,
-        1,
-        figsize=(10, 1.3 * (2 + n_ch) + 1.2),
-        sharex=True,
-        gridspec_kw=dict(height_ratios=[1.3] + [0.8] * n_ch + [1.5]),
+        2,
+        figsize=(10.5, 1.3 * (2 + n_ch) + 1.4),
+        gridspec_kw=dict(height_ratios=[1.3] + [1.0] * n_ch + [1.5], width_ratios=[60, 1]),
     )
+    for ax in axes[1:, 0]:
+        ax.sharex(axes[0, 0])
+    for r in (0, -1):
+        axes[r, 1].set_axis_off()
     # hypnogram, stages ordered as clinicians draw them (W on top, N3 at the bottom)
     order = [c for c in ("W", "REM", "N1", "N2", "N3") if c in class_names] or list(class_names)
     level = {class_names.index(c): len(order) - 1 - i for i, c in enumerate(order)}
-    ax = axes[0]
+    ax = axes[0, 0]
     edges = np.append(minutes, minutes[-1] + epoch_min)
     for col, lab, lw, off in (("true", "true", 2.0, 0.0), ("pred", "predicted", 1.1, 0.08)):
         lv = np.array([level[v] for v in local[col]]) + off
-        ax.stairs(
-            lv,
-            edges,
-            baseline=None,
-            color="black" if col == "true" else "tab:green",
-            lw=lw,
-            label=lab,
-        )
+        ax.stairs(lv, edges, baseline=None, color="black" if col == "true" else "tab:green", lw=lw, label=lab)
     ax.set_yticks(range(len(order)), order[::-1])
     ax.set_ylabel("stage")
-    ax.legend(loc="upper right", ncols=2, fontsize=7)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=7, frameon=False)
     acc = float((local["true"] == local["pred"]).mean())
     span = edges[-1] - edges[0]
     gaps = "" if len(local) * epoch_min >= span - 1e-6 else f", {len(local)} epochs with gaps"
     ax.set_title(
         title
-        or f"{span:.0f} min of one held-out night{gaps} (accuracy {acc:.0%}); relevance: LRP {RULE_LABELS.get(rule, rule)}"
+        or f"{span:.0f} min of one held-out night{gaps} (accuracy {acc:.0%}); relevance: LRP {RULE_LABELS.get(rule, rule)}",
+        loc="left",
+        fontsize=9,
     )
-    # signals; a NaN after every epoch breaks the line where epochs are not contiguous
+    # spectrograms: one Welch spectrum per epoch (2-s windows, 0.5 Hz resolution)
     ch_labels = list(ch_labels or [MODALITY_LABELS.get(m, m) for m in modalities])
-    idx = np.arange(0, T, decimate)
-    ts = np.concatenate(
-        [minutes[:, None] + idx[None, :] / sfreq / 60.0, np.full((n, 1), np.nan)], axis=1
-    ).ravel()
+    f, P = welch(X.astype(np.float64), fs=sfreq, nperseg=int(2 * sfreq), axis=-1)
     for c in range(n_ch):
-        ax = axes[1 + c]
-        sig = np.concatenate([X[:, c, idx], np.full((n, 1), np.nan)], axis=1).ravel()
-        ax.plot(ts, sig, lw=0.25, color=MODALITY_COLORS.get(modalities[c], "k"))
-        lim = np.nanpercentile(np.abs(sig), 99.5) * 1.1
-        ax.set_ylim(-lim, lim)
-        ax.set_ylabel(f"{ch_labels[c]}\n({unit})", fontsize=8)
+        ax = axes[1 + c, 0]
+        top = float(fmax[c]) if c < len(fmax) else sfreq / 2
+        keep = f <= top
+        fe = np.append(f[keep] - (f[1] - f[0]) / 2, f[keep][-1] + (f[1] - f[0]) / 2)
+        img = np.log10(np.maximum(P[:, c, keep], 1e-12)).T
+        lo, hi = np.percentile(img, [2, 98])
+        im = ax.pcolormesh(edges, fe, img, cmap="magma", vmin=lo, vmax=hi, shading="flat", rasterized=True)
+        ax.set_ylim(fe[0], fe[-1])
+        ax.set_ylabel(f"{ch_labels[c]}\nHz", fontsize=8)
+        cb = fig.colorbar(im, cax=axes[1 + c, 1])
+        cb.set_label(f"log10 power\n({unit}²/Hz)", fontsize=6)
+        cb.ax.tick_params(labelsize=6)
     # shares
-    ax = axes[-1]
+    ax = axes[-1, 0]
     for m in modalities:
         ax.step(
-            np.append(minutes, minutes[-1] + epoch_min),
+            edges,
             np.append(local[f"{rule}:{m}"], local[f"{rule}:{m}"].iloc[-1]),
             where="post",
             color=MODALITY_COLORS.get(m, "grey"),
@@ -284,11 +292,81 @@ def plot_local(
             label=MODALITY_LABELS.get(m, m),
         )
     ax.set_ylim(0, 100)
-    ax.set_ylabel("share of |relevance| (%)")
+    ax.set_ylabel("share of\n|relevance| (%)")
     ax.set_xlabel("time since start of the window (min)")
-    ax.legend(loc="upper right", ncols=len(modalities), fontsize=7)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=len(modalities), fontsize=7, frameon=False)
     ax.set_xlim(edges[0], edges[-1])
-    fig.align_ylabels(axes)
+    for ax in axes[:-1, 0]:
+        ax.tick_params(labelbottom=False)
+    fig.align_ylabels(axes[:, 0])
+    fig.tight_layout(h_pad=0.6)
+    return fig
+
+
+def plot_conservation(cons: pd.DataFrame, *, lo: float = 0.5, hi: float = 2.0, run_ratio: dict | None = None):
+    """Input-level conservation ``sum(relevance) / logit`` per LRP rule, with and without biases.
+
+    cons: :func:`eegnb.experiments.sleep.conservation_table` (``rule``, ``bias``, ``ratio``,
+    ``unstable``). One strip per rule and variant on a symmetric-log axis; the band
+    ``[lo, hi]`` is the stable range, and each strip is labelled with its count of unstable
+    maps. run_ratio: optional ``{rule: (n,) ratios}`` of every map of the run (with biases),
+    drawn as a third strip per rule.
+    """
+    d = cons.copy()
+    if run_ratio:
+        extra = [pd.DataFrame(dict(rule=r, bias="every explained map (run)", ratio=v[np.isfinite(v)]))
+                 for r, v in run_ratio.items()]
+        d = pd.concat([d] + extra, ignore_index=True)
+    d["unstable"] = ~((d["ratio"] >= lo) & (d["ratio"] <= hi))
+    d["Rule"] = d["rule"].map(lambda r: RULE_LABELS.get(r, r))
+    fig, ax = plt.subplots(figsize=(8.5, 3.6))
+    ax.axhspan(lo, hi, color="0.9", zorder=0, label=f"stable: {lo} to {hi}")
+    ax.axhline(1.0, color="0.4", lw=0.8, ls="--", label="exact conservation (1)")
+    sns.stripplot(data=d, x="Rule", y="ratio", hue="bias", dodge=True, size=2.2, alpha=0.6, jitter=0.3, ax=ax)
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_ylabel("Σ input relevance / explained logit")
+    ax.set_xlabel("LRP rule")
+    hues = list(pd.unique(d["bias"]))
+    rules = list(pd.unique(d["Rule"]))
+    w = 0.8 / len(hues)
+    for i, r in enumerate(rules):
+        for j, h in enumerate(hues):
+            g = d[(d["Rule"] == r) & (d["bias"] == h)]
+            if len(g):
+                ax.text(i - 0.4 + w * (j + 0.5), 1.02, f"{int(g['unstable'].sum())}/{len(g)}", transform=ax.get_xaxis_transform(),
+                        ha="center", va="bottom", fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="unstable / maps above each strip", title_fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_seeds(tab: pd.DataFrame, cis: dict, *, n_planted: int):
+    """Accuracy and recovered planted effects per seed (dots) with the mean and its 95 % t
+    interval over seeds (bars). tab: one row per seed (``seed``, ``acc``,
+    ``recovered_paper``, ``recovered_primary``); cis: ``{column: mean_ci result}``."""
+    cols = [("acc", "accuracy (pooled over folds)"), ("recovered_paper", "recovered: shares, OLS (paper)"),
+            ("recovered_primary", "recovered: log-ratios, cluster-robust")]
+    fig, axes = plt.subplots(1, len(cols), figsize=(10, 3.0))
+    for ax, (c, lab) in zip(axes, cols):
+        ax.scatter(np.zeros(len(tab)), tab[c], color="k", zorder=3, label="one seed")
+        r = cis[c]
+        if np.isfinite(r["lo"]):
+            ax.errorbar([0.25], [r["mean"]], yerr=[[r["mean"] - r["lo"]], [r["hi"] - r["mean"]]], fmt="o",
+                        color="tab:blue", capsize=4, label=f"mean, 95% CI over {r['n_units']} seeds")
+        else:
+            ax.plot([0.25], [r["mean"]], "o", color="tab:blue", label="mean")
+        for k, (_, row) in enumerate(tab.iterrows()):  # offsets keep equal values legible
+            ax.annotate(f"seed {int(row['seed'])}", (0, row[c]), xytext=(6, 7 * k - 3), textcoords="offset points", fontsize=7)
+        ax.set_xlim(-0.5, 0.8)
+        ax.set_xticks([])
+        ax.set_title(lab, fontsize=9)
+        if c != "acc":
+            ax.set_ylim(-0.3, n_planted + 0.3)
+            ax.set_ylabel(f"planted effects recovered (of {n_planted})")
+        else:
+            ax.set_ylabel("test accuracy")
+            ax.set_ylim(0, 1)
+    axes[0].legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     return fig
 
@@ -301,6 +379,7 @@ def plot_coef_heatmaps(
     covariates: Sequence[str] = ("medication", "sex", "age"),
     planted: pd.DataFrame | None = None,
     title: str = "",
+    family: str | None = None,
 ):
     """Paper Fig. 4: OLS coefficients, one heatmap per covariate (rows modality, columns stage).
 
@@ -309,8 +388,17 @@ def plot_coef_heatmaps(
     FDR correction are white; ``*`` marks p_fdr < 0.01 and ``**`` p_fdr < 0.001; ``n/a`` marks
     untested cells (too few samples). ``planted``: planted effects (stage, modality,
     covariate, sign) outlined with a black frame and their sign (beyond the paper).
+    family: the FDR family the stars refer to (default ``coef.attrs["fdr_family"]``); printed
+    in the title as "FDR-corrected (BH, family = ...)". Log-ratio tables
+    (``transform == "alr"``) get rows ``log(EOG/EEG)``, ``log(EMG/EEG)``.
     """
     from eegnb.stats import significance_stars
+
+    family = family or coef.attrs.get("fdr_family", f"{len(coef)} tests")
+    alr = "transform" in coef.columns and (coef["transform"] == "alr").any()
+    if alr:
+        ref = str(coef["reference"].iloc[0])
+        modalities = [m for m in modalities if m != ref]
 
     fig, axes = plt.subplots(1, len(covariates), figsize=(4.3 * len(covariates), 2.6))
     axes = np.atleast_1d(axes)
@@ -344,17 +432,23 @@ def plot_coef_heatmaps(
             linewidths=0.6,
             linecolor="0.85",
             cbar=True,
-            cbar_kws=dict(label=COVARIATE_UNITS.get(cov, "coefficient"), shrink=0.9),
+            cbar_kws=dict(
+                label=COVARIATE_UNITS.get(cov, "coefficient").replace("% points", "log-ratio") if alr else COVARIATE_UNITS.get(cov, "coefficient"),
+                shrink=0.9,
+            ),
         )
         # seaborn does not annotate NaN (white) cells
         for (y, x), ok in np.ndenumerate(tested.to_numpy()):
             if not ok:
                 ax.text(x + 0.5, y + 0.5, "n/a", ha="center", va="center", fontsize=7, color="0.55")
-        ax.set_yticklabels([MODALITY_LABELS.get(m, m) for m in modalities], rotation=0)
+        ax.set_yticklabels(
+            [f"log({MODALITY_LABELS.get(m, m)}/{ref.upper()})" if alr else MODALITY_LABELS.get(m, m) for m in modalities],
+            rotation=0,
+        )
         ax.set_xlabel("stage (correctly classified)")
         ax.set_ylabel("modality")
         ax.set_title(cov)
-        if planted is not None:
+        if planted is not None and not alr:
             for _, r in planted[planted["covariate"] == cov].iterrows():
                 if r["stage"] in class_names and str(r["modality"]).lower() in modalities:
                     x, y = (
@@ -371,10 +465,13 @@ def plot_coef_heatmaps(
                         fontsize=9,
                         weight="bold",
                     )
-    default = "OLS coefficients of the relevance share; white: not significant after FDR (α = 0.05); * p<0.01, ** p<0.001"
-    if planted is not None:
+    what = "additive log-ratios of the shares" if alr else "the relevance share"
+    default = f"OLS coefficients of {what}; white: not significant; stars: p_FDR < 0.01 (*), < 0.001 (**)"
+    if planted is not None and not alr:
         default += "\nblack frames: planted effects (planted sign in the corner); n/a: too few correct epochs"
-    fig.suptitle(title or default, fontsize=9)
+    fig.suptitle(
+        (title or default) + f"\nFDR-corrected (BH, family = {family})", fontsize=9
+    )
     fig.tight_layout()
     return fig
 
