@@ -630,18 +630,18 @@ def recurrence_test(clusters: pd.DataFrame, *, n_perm: int = 1000, seed: int = 0
 
 
 # --------------------------------------------------------------------------- diagnostics
-def crp_diagnostics(model, X, target=None, *, rules=("epsilon",), batch_size: int = 64) -> pd.DataFrame:
+def crp_diagnostics(model, X, target=None, *, rules=("epsilon",), batch_size: int = 64, **rule_kw) -> pd.DataFrame:
     """CRP completeness and input conservation per rule, per sample.
 
     For each rule: ``completeness`` = sum over the concept layer's filters of their relevance /
     explained logit (1 = complete; the gap is what biases and epsilon absorb above the layer) and
     ``conservation`` = sum of the input heatmap / logit (the gap adds the layers below). One row per
     (rule, sample): ``rule``, ``sample``, ``logit``, ``filter_sum``, ``input_sum``, ``completeness``,
-    ``conservation``.
+    ``conservation``. ``rule_kw`` go to the composite (e.g. ``zero_params="bias"``).
     """
     rows = []
     for rule in rules:
-        cr = crp_explain.filter_relevance(model, X, target, rule=rule, batch_size=batch_size)
+        cr = crp_explain.filter_relevance(model, X, target, rule=rule, batch_size=batch_size, **rule_kw)
         fs, hs = cr.filter_relevance.sum(1), cr.heatmap.reshape(len(cr.heatmap), -1).sum(1)
         with np.errstate(divide="ignore", invalid="ignore"):
             for i in range(len(fs)):
@@ -963,6 +963,7 @@ class CRPResult:
     cluster_table: pd.DataFrame
     shares: pd.DataFrame
     pool_X: np.ndarray = None
+    pool_y: np.ndarray = None
     pool_source: str = ""
     pool_filters: dict = None
     recurrence: dict = None
@@ -1006,11 +1007,11 @@ def run(data, *, config: CRPConfig | None = None, seed: int = 0, device=None, ca
     filters = filter_table(concepts, folds_table, prepared.ch_names, spectral_max_hz=cfg.spectral_max_hz,
                            class_names=prepared.class_names)
     if pool is not None:
-        pool_X = prepare(pool, sfreq=cfg.sfreq, tmin=cfg.tmin, tmax=cfg.tmax).X
+        pool_X, pool_y = prepare(pool, sfreq=cfg.sfreq, tmin=cfg.tmin, tmax=cfg.tmax).X, np.asarray(pool.y)
         pool_source = f"an unseen simulated subject ({len(pool_X)} trials, shared by all models)"
     else:
         pool_idx = np.unique(np.concatenate([fc.index for fc in concepts]))
-        pool_X = prepared.X[pool_idx]
+        pool_X, pool_y = prepared.X[pool_idx], prepared.y[pool_idx]
         pool_source = f"the folds' explained held-out trials ({len(pool_X)}, shared by all models)"
     C = len(prepared.class_names)
     pools = [[explain_pool(m.cpu().eval(), pool_X, c, sfreq=prepared.sfreq, rule=cfg.rule,
@@ -1032,7 +1033,7 @@ def run(data, *, config: CRPConfig | None = None, seed: int = 0, device=None, ca
                                 **relevance_shares(fc.spectrum, fc.freqs, prepared.ch_names, channels=chans, bands=bands))
                            for i, (fc, (_, r)) in enumerate(zip(concepts, folds_table.iterrows()))])
     return CRPResult(cfg, prepared, splits, models, folds_table, concepts, filters, clusters, ctable, shares,
-                     pool_X=pool_X, pool_source=pool_source, pool_filters=pool_filters, recurrence=recurrence,
+                     pool_X=pool_X, pool_y=pool_y, pool_source=pool_source, pool_filters=pool_filters, recurrence=recurrence,
                      neighbours=pd.concat(nbr, ignore_index=True), planted_channels=chans, planted_bands=bands,
                      planted_from=planted_from, groups=functional_groups(prepared.ch_names))
 
