@@ -673,14 +673,15 @@ def per_sample_planted_shares(spectra: np.ndarray, freqs: np.ndarray, ch_names, 
 
 class BandReader(torch.nn.Module):
     """A hand-built model that reads one frequency band only: per channel a band-pass FIR
-    (``scipy.signal.firwin``, ``band`` Hz), ReLU, and a linear read-out of the mean rectified
+    (``scipy.signal.firwin``, ``band`` Hz, ``numtaps`` default about 1 s), ReLU, and a linear read-out of the mean rectified
     output (class 1 up, class 0 down). ``(n, ch, t)`` -> ``(n, 2)``. The DFT-LRP check: its
     relevance must sit in ``band``."""
 
-    def __init__(self, n_chans: int, n_times: int, sfreq: float, band: tuple[float, float], numtaps: int = 81):
+    def __init__(self, n_chans: int, n_times: int, sfreq: float, band: tuple[float, float], numtaps: int | None = None):
         super().__init__()
         from scipy.signal import firwin
 
+        numtaps = int(numtaps or (int(sfreq) // 2 * 2 + 1))  # about 1 s: transition bands near 1 Hz wide
         self.n_chans, self.n_times, self.sfreq = int(n_chans), int(n_times), float(sfreq)
         h = firwin(numtaps, list(band), pass_zero=False, fs=sfreq)
         self.fir = torch.nn.Conv2d(1, 1, (1, numtaps), padding=(0, numtaps // 2), bias=False)
