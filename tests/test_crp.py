@@ -310,6 +310,8 @@ def test_neighbour_share_and_recurrence_against_chance():
     r2 = paper3.recurrence_test(per_model, n_perm=300, seed=0)
     assert r1["observed"] == 1.0 and r1["p"] < 0.05 and r1["chance_mean"] < 1.0
     assert r2["observed"] == 0.25 and r2["p"] > 0.5
+    assert r1["nmi"] == pytest.approx(0.0, abs=1e-9) and r1["p_model_tied"] > 0.5
+    assert r2["nmi"] == pytest.approx(1.0) and r2["p_model_tied"] < 0.05
     noise = paper3.recurrence_test(per_type.assign(cluster=-1), n_perm=10)
     assert noise["n_clusters"] == 0 and np.isnan(noise["observed"])
 

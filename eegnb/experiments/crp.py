@@ -602,12 +602,18 @@ def neighbour_own_share(descriptors: np.ndarray, models: np.ndarray, k: int = 5)
 def recurrence_test(clusters: pd.DataFrame, *, n_perm: int = 1000, seed: int = 0) -> dict:
     """Cluster recurrence across models against chance (model labels permuted over filters).
 
-    Statistic: the mean, over non-noise clusters, of the share of models with a filter in the
-    cluster (coverage). The permutation keeps the clusters and each model's filter count and
-    shuffles which filter belongs to which model. Returns ``observed``, ``chance_mean``,
-    ``chance_lo``/``chance_hi`` (2.5/97.5 percentiles), ``p`` (share of permutations >= observed,
-    with the +1 correction), ``n_clusters``, ``n_perm`` and ``perm`` (the null values).
+    Two statistics on the non-noise filters: ``observed`` = the mean over clusters of the share
+    of models with a filter in the cluster (coverage; higher = recurs more), and ``nmi`` = the
+    normalised mutual information between cluster and model (scikit-learn; 0 = clusters ignore
+    which model a filter comes from, 1 = every cluster is one model's). The permutation keeps the
+    clusters and each model's filter count and shuffles which filter belongs to which model.
+    Returns ``observed``, ``chance_mean``, ``chance_lo``/``chance_hi`` (2.5/97.5 percentiles),
+    ``p`` (share of permutations with coverage >= observed, +1 corrected), ``nmi``,
+    ``nmi_chance_mean``/``_lo``/``_hi``, ``p_model_tied`` (share with NMI >= observed: small =
+    clusters follow models more than chance), ``n_clusters``, ``n_perm``, ``perm`` and ``perm_nmi``.
     """
+    from sklearn.metrics import normalized_mutual_info_score
+
     lab = clusters["cluster"].to_numpy()
     mod = clusters["fold"].to_numpy()
     n_models = len(np.unique(mod))
@@ -616,17 +622,23 @@ def recurrence_test(clusters: pd.DataFrame, *, n_perm: int = 1000, seed: int = 0
 
     def stat(m):
         if not len(ids):
-            return np.nan
-        return float(np.mean([len(np.unique(m[keep][lab[keep] == c])) / n_models for c in ids]))
+            return np.nan, np.nan
+        cov = float(np.mean([len(np.unique(m[keep][lab[keep] == c])) / n_models for c in ids]))
+        return cov, float(normalized_mutual_info_score(lab[keep], m[keep]))
 
-    obs = stat(mod)
+    obs, nmi = stat(mod)
     rng = np.random.default_rng(seed)
-    perm = np.array([stat(rng.permutation(mod)) for _ in range(int(n_perm))])
-    p = float((1 + np.sum(perm >= obs - 1e-12)) / (1 + len(perm))) if len(ids) else np.nan
-    return dict(observed=obs, chance_mean=float(np.nanmean(perm)) if len(ids) else np.nan,
-                chance_lo=float(np.nanpercentile(perm, 2.5)) if len(ids) else np.nan,
-                chance_hi=float(np.nanpercentile(perm, 97.5)) if len(ids) else np.nan, p=p,
-                n_clusters=int(len(ids)), n_perm=int(n_perm), perm=perm)
+    null = np.array([stat(rng.permutation(mod)) for _ in range(int(n_perm))]).reshape(-1, 2)
+    perm, perm_nmi = null[:, 0], null[:, 1]
+    out = dict(observed=obs, nmi=nmi, n_clusters=int(len(ids)), n_perm=int(n_perm), perm=perm, perm_nmi=perm_nmi)
+    if not len(ids):
+        return {**out, **{k: np.nan for k in ("chance_mean", "chance_lo", "chance_hi", "p", "nmi_chance_mean",
+                                              "nmi_chance_lo", "nmi_chance_hi", "p_model_tied")}}
+    pval = lambda null_v, o: float((1 + np.sum(null_v >= o - 1e-12)) / (1 + len(null_v)))  # noqa: E731
+    return {**out, "chance_mean": float(perm.mean()), "chance_lo": float(np.percentile(perm, 2.5)),
+            "chance_hi": float(np.percentile(perm, 97.5)), "p": pval(perm, obs),
+            "nmi_chance_mean": float(perm_nmi.mean()), "nmi_chance_lo": float(np.percentile(perm_nmi, 2.5)),
+            "nmi_chance_hi": float(np.percentile(perm_nmi, 97.5)), "p_model_tied": pval(perm_nmi, nmi)}
 
 
 # --------------------------------------------------------------------------- diagnostics

@@ -248,19 +248,20 @@ def plot_cluster_recurrence(clusters: pd.DataFrame, cluster_table: pd.DataFrame,
     if recurrence is not None:
         ax = fig.add_subplot(gs[0, col])
         col += 1
-        perm = np.asarray(recurrence.get("perm", []), float)
+        perm = np.asarray(recurrence.get("perm_nmi", []), float)
         perm = perm[np.isfinite(perm)]
         if perm.size:
             ax.hist(perm, bins=20, color="lightgray", edgecolor="gray", label=f"permuted models ({len(perm)})")
-            ax.axvspan(recurrence["chance_lo"], recurrence["chance_hi"], color="gray", alpha=0.15,
+            ax.axvspan(recurrence["nmi_chance_lo"], recurrence["nmi_chance_hi"], color="gray", alpha=0.15,
                        label="chance 95% range")
-        if np.isfinite(recurrence.get("observed", np.nan)):
-            ax.axvline(recurrence["observed"], color="tab:red", lw=2,
-                       label=f"observed (p = {recurrence['p']:.3f})")
-        ax.set_xlabel("mean cluster coverage (share of models)")
+        if np.isfinite(recurrence.get("nmi", np.nan)):
+            ax.axvline(recurrence["nmi"], color="tab:red", lw=2,
+                       label=f"observed (p = {recurrence['p_model_tied']:.3f})")
+        ax.set_xlabel("cluster-model mutual information (NMI)\n0: clusters mix models, 1: one model each")
         ax.set_ylabel("permutations (count)")
-        ax.set_title("recurrence vs chance")
-        ax.legend(fontsize=7, loc="upper left")
+        ax.set_title(f"recurrence vs chance (coverage {recurrence['observed']:.0%},\nchance {recurrence['chance_mean']:.0%})",
+                     fontsize=9)
+        ax.legend(fontsize=7, loc="upper right")
     if neighbours is not None:
         ax = fig.add_subplot(gs[0, col])
         kinds = list(dict.fromkeys(neighbours["descriptors"]))
