@@ -431,9 +431,9 @@ def plot_ica_relevance(ica, table: pd.DataFrame, *, top: int = 5, title: str = "
     ax.set_xlabel("ICA component (rest: the part outside the retained components)")
     handles = [plt.Rectangle((0, 0), 1, 1, color=LABEL_COLORS.get(lb, "tab:gray")) for lb in dict.fromkeys(labels)]
     ax.legend(handles, list(dict.fromkeys(labels)), fontsize=7, title="ICLabel", ncol=4)
-    if title:
-        fig.suptitle(title, y=1.0)
     fig.tight_layout()
+    if title:  # after tight_layout, above the topomaps' two-line titles
+        fig.suptitle(title, y=1.04)
     return fig
 
 
