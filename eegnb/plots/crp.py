@@ -129,14 +129,14 @@ def plot_concept_heatmaps(total: np.ndarray, per_filter: np.ndarray, filters: Se
     return fig
 
 
-def plot_reference_samples(ref, X: np.ndarray, *, filters: Sequence[int], subject: np.ndarray, y: np.ndarray,
+def plot_reference_samples(ref, X: np.ndarray, *, filters: Sequence[int], subject: np.ndarray | None, y: np.ndarray,
                            class_names: Sequence[str], ch_names: Sequence[str], sfreq: float, tmin: float = 0.0,
                            info=None, n_show: int = 4):
     """Relevance maximisation: per filter (row) a topomap of its reference heatmaps (time
     summed, first column), then its top ``n_show`` reference samples' concept heatmaps ``(ch, t)``.
 
     ``ref``: :class:`eegnb.explain.crp.ReferenceSamples`; ``X``, ``subject``, ``y`` index the
-    samples it refers to.
+    samples it refers to (``subject=None``: one pool, no subject shown).
     """
     import mne
 
@@ -159,7 +159,8 @@ def plot_reference_samples(ref, X: np.ndarray, *, filters: Sequence[int], subjec
             ax = axes[r, c + 1]
             i = int(ref.indices[c, col[f]])
             im = ax.imshow(H[c], aspect="auto", cmap="RdBu_r", vmin=-v, vmax=v, interpolation="nearest")
-            ax.set_title(f"#{i} S{subject[i]} {class_names[y[i]]}\nR={ref.relevance[c, col[f]]:.2f}", fontsize=7)
+            who = f" S{subject[i]}" if subject is not None else ""
+            ax.set_title(f"#{i}{who} {class_names[y[i]]}\nR={ref.relevance[c, col[f]]:.2f} (normalised)", fontsize=7)
             _region_ticks(ax, ch_names, c == 0, fontsize=5)
             ticks = np.linspace(0, H.shape[-1] - 1, 3)
             ax.set_xticks(ticks)
