@@ -863,7 +863,7 @@ def cluster_band_topographies(result: CRPResult, include_noise: bool = False) ->
 
 def time_frequency(result: CRPResult, fold: int = 0, *, window_s: float = 0.5, hop_s: float = 0.25) -> dict:
     """Short-time DFT-LRP of one model on its explained samples, summed over the planted channels of
-    the left and of the right hemisphere (montage positions), per explained class:
+    each hemisphere (left / midline / right by montage position; those with a planted channel), per explained class:
     ``{"<class> | left planted": (frames, bins), ...}``, plus ``"times"`` (s after the cue) and
     ``"freqs"`` (Hz)."""
     from eegnb.explain.dft_lrp import DFTLRP
@@ -874,9 +874,9 @@ def time_frequency(result: CRPResult, fold: int = 0, *, window_s: float = 0.5, h
     times, freqs = d.tf_axes(result.data.n_times)
     names = np.asarray(result.data.ch_names)
     g = result.groups.set_index("channel")
-    areas = {f"{h} planted": [c for c in result.planted_channels if g.loc[c, "hemisphere"] == h]
-             for h in ("left", "right")}
-    areas = {k: v for k, v in areas.items() if v}
+    areas = {f"{h} planted": [c for c in result.planted_channels if c in g.index and g.loc[c, "hemisphere"] == h]
+             for h in ("left", "midline", "right")}
+    areas = {k: v for k, v in areas.items() if v} or {"planted": list(result.planted_channels)}
     out = {}
     for c, cname in enumerate(result.data.class_names):
         for area, chans in areas.items():
