@@ -434,7 +434,7 @@ def plot_ica_relevance(ica, table: pd.DataFrame, *, top: int = 5, title: str = "
     ax.legend(handles, list(dict.fromkeys(labels)), fontsize=7, title="ICLabel", ncol=4)
     fig.tight_layout()
     if title:  # after tight_layout, above the topomaps' two-line titles
-        fig.suptitle(title, y=1.04)
+        fig.suptitle(title, y=1.08)
     return fig
 
 
