@@ -142,7 +142,7 @@ def plot_reference_samples(ref, X: np.ndarray, *, filters: Sequence[int], subjec
 
     n_show = min(n_show, ref.indices.shape[0])
     fig, axes = plt.subplots(len(filters), n_show + 1, figsize=(2.3 * (n_show + 1) + 0.6, 2.5 * len(filters)),
-                             squeeze=False, gridspec_kw=dict(width_ratios=[0.9] + [1] * n_show, hspace=0.55))
+                             squeeze=False, gridspec_kw=dict(width_ratios=[0.9] + [1] * n_show, hspace=0.55, wspace=0.3))
     info = info if info is not None else topo_info(ch_names, sfreq)
     col = {f: j for j, f in enumerate(np.atleast_1d(filters))}
     for r, f in enumerate(filters):
@@ -151,7 +151,7 @@ def plot_reference_samples(ref, X: np.ndarray, *, filters: Sequence[int], subjec
         topo = H.sum(-1).mean(0)
         tim, _ = mne.viz.plot_topomap(topo, info, axes=axes[r, 0], show=False, cmap="RdBu_r",
                                       vlim=(-_sym(topo), _sym(topo)), contours=0, sensors=False)
-        tcb = fig.colorbar(tim, ax=axes[r, 0], fraction=0.05, pad=0.02)
+        tcb = fig.colorbar(tim, ax=axes[r, 0], location="left", fraction=0.05, pad=0.02)  # clear of the heatmap ticks
         tcb.set_label("R summed over time", fontsize=6)
         tcb.ax.tick_params(labelsize=5)
         axes[r, 0].set_title(f"filter {f}\nmean over refs", fontsize=8)
