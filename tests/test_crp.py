@@ -260,7 +260,7 @@ def _pools(n_models=3, n=10, F=2, ch=4, n_hz=6, C=2):
     """Fake common-pool CRP: filter 0 is most relevant for class 0 on pool sample 3 (pattern on channel
     0) and for class 1 on sample 7 (pattern on channel 1); filter 1 uniform."""
     pools = []
-    for m in range(n_models):
+    for _m in range(n_models):
         pm = []
         for c in range(C):
             rel = np.full((n, F), 0.1)
