@@ -278,7 +278,7 @@ def plot_cluster_recurrence(clusters: pd.DataFrame, cluster_table: pd.DataFrame,
         ax.set_ylabel("share of 5 nearest filters from the same model")
         ax.set_title("do filters group by model?")
         ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle("Cluster recurrence across models", y=1.0)
+    fig.suptitle("Cluster recurrence across models", y=1.07)
     return fig
 
 
