@@ -5,7 +5,10 @@ through one layer so that only chosen channels ("concepts", here: the filters of
 separable-convolution block) pass it on. Conditioned on a class (relevance initialised at
 that class's logit) and on filter ``f``, the input heatmap shows where in channel x time the
 evidence that filter ``f`` contributes to the class lies; the heatmaps of all filters of a
-layer sum to the unconditioned LRP heatmap. Relevance maximisation picks, for each filter,
+layer sum to the unconditioned LRP heatmap exactly (the backward pass is linear in the relevance
+at the layer), and the filter relevances sum to the explained logit up to what biases and epsilon
+absorb above the layer (measured, per rule, by ``eegnb.experiments.crp.crp_diagnostics``).
+Relevance maximisation picks, for each filter,
 the reference samples in which it carries the most relevance. Walked through in
 ``notebooks/30_crp_concepts``; frequency-resolved concepts in ``notebooks/31_crp_frequency_topography``.
 

@@ -20,6 +20,10 @@ relevance per channel and band ``(n, ch, n_bands)`` over :func:`eegnb.explain.ba
 (sum of the signed bin relevances in each band); with ``spectrum=True`` the full per-bin
 spectrum ``(n, ch, n_times // 2 + 1)``. The time-frequency maps come from :class:`DFTLRP`.
 
+A check that can fail: models that read only one band (``eegnb.experiments.crp.BandReader``)
+get most LRP-epsilon relevance in that band and almost none in another (``tests/test_dft_lrp.py``,
+notebook 31); with z+ they do not.
+
 Hand-written (no library ships the virtual inspection layer): the DFT / short-time DFT matrices
 as ``nn.Linear`` layers and the wrapper; LRP itself is zennit (through ``eegnb.explain.lrp``).
 """

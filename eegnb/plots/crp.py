@@ -23,7 +23,13 @@ __all__ = [
     "plot_time_frequency",
     "plot_ica_relevance",
     "plot_relevance_shares",
+    "plot_functional_groups",
+    "robust_limit",
+    "RELEVANCE_UNIT",
 ]
+
+#: LRP/CRP relevance is in the unit of the explained logit (the map sums to it, up to the leak).
+RELEVANCE_UNIT = "relevance (logit units)"
 
 LABEL_COLORS = {"brain": "tab:green", "muscle artifact": "tab:red", "eye blink": "tab:blue",
                 "heart beat": "tab:pink", "line noise": "tab:orange", "channel noise": "tab:brown",
@@ -46,6 +52,17 @@ def _sym(v: np.ndarray) -> float:
     return m if m > 0 else 1.0
 
 
+def robust_limit(v: np.ndarray, pct: float = 99.0) -> float:
+    """Symmetric colour limit: the ``pct`` percentile of ``|v|`` (a few spikes do not set the
+    scale; values beyond it saturate). Falls back to the maximum, then 1, for all-zero maps."""
+    a = np.abs(np.asarray(v, float))
+    a = a[np.isfinite(a)]
+    if not a.size:
+        return 1.0
+    m = float(np.percentile(a, pct))
+    return m if m > 0 else _sym(a)
+
+
 def _region_ticks(ax, ch_names: Sequence[str], labels: bool = True, fontsize: int = 7) -> None:
     """Y ticks at the first channel of each electrode row (FC, C, CP, Fp, AF, F, ... by prefix)."""
     import re
@@ -61,7 +78,7 @@ def _region_ticks(ax, ch_names: Sequence[str], labels: bool = True, fontsize: in
 
 
 def _heat(ax, m, *, sfreq, tmin, v=None, labels=True, ch_names=()):
-    v = v or _sym(m)
+    v = v or robust_limit(m)
     im = ax.imshow(m, aspect="auto", cmap="RdBu_r", vmin=-v, vmax=v, interpolation="nearest")
     _region_ticks(ax, ch_names, labels)
     ticks = np.linspace(0, m.shape[1] - 1, 4)
@@ -76,7 +93,8 @@ def plot_concept_heatmaps(total: np.ndarray, per_filter: np.ndarray, filters: Se
     (``per_filter (k, ch, t)``) and a bar of all filters' relevance ``(F,)``.
 
     Signed maps (red: evidence for the explained class), each panel on its own symmetric
-    scale (the filters' maps are parts of the total and much weaker).
+    scale at the 99th percentile of ``|R|`` (the filters' maps are parts of the total and much
+    weaker; the few larger values saturate), colourbars in logit units.
     """
     k = len(filters)
     fig = plt.figure(figsize=(3.0 * (k + 1) + 3.2, 3.9))
@@ -88,7 +106,8 @@ def plot_concept_heatmaps(total: np.ndarray, per_filter: np.ndarray, filters: Se
         im = _heat(ax, m, sfreq=sfreq, tmin=tmin, labels=i == 0, ch_names=ch_names)
         ax.set_title(t, fontsize=9)
         ax.set_xlabel("time after cue (s)")
-        cb = fig.colorbar(im, ax=ax, orientation="horizontal", fraction=0.05, pad=0.2, aspect=25)
+        cb = fig.colorbar(im, ax=ax, orientation="horizontal", fraction=0.05, pad=0.2, aspect=25, extend="both")
+        cb.set_label(RELEVANCE_UNIT + " (99th pct. scale)", fontsize=7)
         cb.ax.tick_params(labelsize=6)
         cb.locator = plt.MaxNLocator(3)
         cb.update_ticks()
@@ -103,48 +122,54 @@ def plot_concept_heatmaps(total: np.ndarray, per_filter: np.ndarray, filters: Se
     ax.set_yticklabels([str(i) for i in order], fontsize=7)
     ax.invert_yaxis()
     ax.axvline(0, color="k", lw=0.6)
-    ax.set_xlabel("filter relevance (CRP)")
+    ax.set_xlabel("filter relevance R(x|filter) (logit units)")
     ax.set_ylabel("filter")
     if title:
         fig.suptitle(title, y=1.0)
     return fig
 
 
-def plot_reference_samples(ref, X: np.ndarray, *, filters: Sequence[int], subject: np.ndarray, y: np.ndarray,
+def plot_reference_samples(ref, X: np.ndarray, *, filters: Sequence[int], subject: np.ndarray | None, y: np.ndarray,
                            class_names: Sequence[str], ch_names: Sequence[str], sfreq: float, tmin: float = 0.0,
                            info=None, n_show: int = 4):
     """Relevance maximisation: per filter (row) a topomap of its reference heatmaps (time
     summed, first column), then its top ``n_show`` reference samples' concept heatmaps ``(ch, t)``.
 
     ``ref``: :class:`eegnb.explain.crp.ReferenceSamples`; ``X``, ``subject``, ``y`` index the
-    samples it refers to.
+    samples it refers to (``subject=None``: one pool, no subject shown).
     """
     import mne
 
     n_show = min(n_show, ref.indices.shape[0])
     fig, axes = plt.subplots(len(filters), n_show + 1, figsize=(2.3 * (n_show + 1) + 0.6, 2.5 * len(filters)),
-                             squeeze=False, gridspec_kw=dict(width_ratios=[0.9] + [1] * n_show, hspace=0.55))
+                             squeeze=False, gridspec_kw=dict(width_ratios=[0.9] + [1] * n_show, hspace=0.55, wspace=0.3))
     info = info if info is not None else topo_info(ch_names, sfreq)
     col = {f: j for j, f in enumerate(np.atleast_1d(filters))}
     for r, f in enumerate(filters):
         H = ref.heatmaps[f][:n_show]
-        v = _sym(H)
+        v = robust_limit(H)
         topo = H.sum(-1).mean(0)
-        mne.viz.plot_topomap(topo, info, axes=axes[r, 0], show=False, cmap="RdBu_r", vlim=(-_sym(topo), _sym(topo)),
-                             contours=0, sensors=False)
+        tim, _ = mne.viz.plot_topomap(topo, info, axes=axes[r, 0], show=False, cmap="RdBu_r",
+                                      vlim=(-_sym(topo), _sym(topo)), contours=0, sensors=False)
+        tcb = fig.colorbar(tim, ax=axes[r, 0], location="left", fraction=0.05, pad=0.02)  # clear of the heatmap ticks
+        tcb.set_label("R summed over time", fontsize=6)
+        tcb.ax.tick_params(labelsize=5)
         axes[r, 0].set_title(f"filter {f}\nmean over refs", fontsize=8)
         for c in range(n_show):
             ax = axes[r, c + 1]
             i = int(ref.indices[c, col[f]])
             im = ax.imshow(H[c], aspect="auto", cmap="RdBu_r", vmin=-v, vmax=v, interpolation="nearest")
-            ax.set_title(f"#{i} S{subject[i]} {class_names[y[i]]}\nR={ref.relevance[c, col[f]]:.2f}", fontsize=7)
+            who = f" S{subject[i]}" if subject is not None else ""
+            ax.set_title(f"#{i}{who} {class_names[y[i]]}\nR={ref.relevance[c, col[f]]:.2f} (normalised)", fontsize=7)
             _region_ticks(ax, ch_names, c == 0, fontsize=5)
             ticks = np.linspace(0, H.shape[-1] - 1, 3)
             ax.set_xticks(ticks)
             ax.set_xticklabels([f"{tmin + x / sfreq:.1f}" for x in ticks] if r == len(filters) - 1 else [], fontsize=7)
-        fig.colorbar(im, ax=axes[r, 1:], fraction=0.015, pad=0.01)
+        cb = fig.colorbar(im, ax=axes[r, 1:], fraction=0.015, pad=0.01, extend="both")
+        cb.set_label(RELEVANCE_UNIT, fontsize=7)
     axes[-1, 1].set_xlabel("time after cue (s)")
-    fig.suptitle("Relevance maximisation: reference samples per filter (concept heatmaps, channel x time)", y=0.95)
+    fig.suptitle("Relevance maximisation: reference samples per filter (concept heatmaps, channel x time;\n"
+                 "colour scale per row at the 99th percentile of |R|)", y=0.97)
     return fig
 
 
@@ -193,12 +218,20 @@ def plot_filter_umap(clusters: pd.DataFrame):
     return fig
 
 
-def plot_cluster_recurrence(clusters: pd.DataFrame, cluster_table: pd.DataFrame):
+def plot_cluster_recurrence(clusters: pd.DataFrame, cluster_table: pd.DataFrame, recurrence: dict | None = None,
+                            neighbours: pd.DataFrame | None = None):
     """Filters per cluster (rows) and model (columns: held-out subject, or fold for within-subject
-    folds), with coverage and shares."""
+    folds), with coverage and shares; with ``recurrence`` (:func:`eegnb.experiments.crp.recurrence_test`)
+    the observed mean coverage against its permutation null, and with ``neighbours`` the
+    own-model neighbour share per descriptor kind against chance (mean and 95% CI over filters)."""
+    from eegnb.stats import mean_ci
+
     key, fmt, what = _model_key(clusters)
     tab = pd.crosstab(clusters["cluster"], clusters[key])
-    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * tab.shape[1] + 2.8, 0.45 * tab.shape[0] + 1.4))
+    extra = (recurrence is not None) + (neighbours is not None)
+    fig = plt.figure(figsize=(1.0 + 0.55 * tab.shape[1] + 2.8 + 3.6 * extra, max(0.45 * tab.shape[0] + 1.4, 3.4)))
+    gs = fig.add_gridspec(1, 1 + extra, width_ratios=[1.0 + 0.55 * tab.shape[1] + 2.8] + [3.2] * extra, wspace=0.6)
+    ax = fig.add_subplot(gs[0, 0])
     im = ax.imshow(tab.to_numpy(), cmap="Greens", aspect="auto", vmin=0)
     for (i, j), v in np.ndenumerate(tab.to_numpy()):
         ax.text(j, i, str(v), ha="center", va="center", fontsize=8, color="k" if v < tab.to_numpy().max() * 0.6 else "w")
@@ -210,14 +243,81 @@ def plot_cluster_recurrence(clusters: pd.DataFrame, cluster_table: pd.DataFrame)
                         f"ch {ct.loc[c, 'channel_share']:.0%}, band {ct.loc[c, 'band_share']:.0%})" for c in tab.index],
                        fontsize=8)
     ax.set_xlabel(f"model ({what})")
-    ax.set_title("Cluster recurrence: filters per cluster and model")
-    fig.colorbar(im, ax=ax, fraction=0.04, label="filters")
+    ax.set_title("filters per cluster and model")
+    fig.colorbar(im, ax=ax, fraction=0.04, label="filters (count)")
+    col = 1
+    if recurrence is not None:
+        ax = fig.add_subplot(gs[0, col])
+        col += 1
+        perm = np.asarray(recurrence.get("perm_nmi", []), float)
+        perm = perm[np.isfinite(perm)]
+        if perm.size:
+            ax.hist(perm, bins=20, color="lightgray", edgecolor="gray", label=f"permuted models ({len(perm)})")
+            ax.axvspan(recurrence["nmi_chance_lo"], recurrence["nmi_chance_hi"], color="gray", alpha=0.15,
+                       label="chance 95% range")
+        if np.isfinite(recurrence.get("nmi", np.nan)):
+            ax.axvline(recurrence["nmi"], color="tab:red", lw=2,
+                       label=f"observed (p = {recurrence['p_model_tied']:.3f})")
+        ax.set_xlabel("cluster-model mutual information (NMI)\n0: clusters mix models, 1: one model each")
+        ax.set_ylabel("permutations (count)")
+        ax.set_title(f"recurrence vs chance (coverage {recurrence['observed']:.0%},\nchance {recurrence['chance_mean']:.0%})",
+                     fontsize=9)
+        ax.legend(fontsize=7, loc="upper right")
+    if neighbours is not None:
+        ax = fig.add_subplot(gs[0, col])
+        kinds = list(dict.fromkeys(neighbours["descriptors"]))
+        for i, k in enumerate(kinds):
+            d = neighbours[neighbours["descriptors"] == k]
+            r, ch = mean_ci(d["own_share"], unit_name="filter"), mean_ci(d["chance"], unit_name="filter")
+            ax.bar(i, r["mean"], color="tab:purple", alpha=0.75, width=0.6, label="observed (95% CI over filters)" if i == 0 else None)
+            ax.errorbar(i, r["mean"], yerr=[[r["mean"] - r["lo"]], [r["hi"] - r["mean"]]], color="k", capsize=3)
+            ax.hlines(ch["mean"], i - 0.35, i + 0.35, color="k", ls="--", label="chance" if i == 0 else None)
+        ax.set_xticks(range(len(kinds)))
+        ax.set_xticklabels([k.replace(", ", ",\n") for k in kinds], fontsize=7)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("share of 5 nearest filters from the same model")
+        ax.set_title("do filters group by model?")
+        ax.legend(fontsize=7, loc="upper left")
+    fig.suptitle("Cluster recurrence across models", y=1.07)
+    return fig
+
+
+def plot_functional_groups(table: pd.DataFrame, *, title: str = ""):
+    """Share of positive relevance per functional region and hemisphere: one group of bars per
+    region (left / midline / right), one colour per map (model, random, oracle), mean and 95% CI
+    over folds; black ticks: the group's share of channels (a uniform map)."""
+    from eegnb.stats import mean_ci
+
+    maps = list(dict.fromkeys(table["map"]))
+    colors = {"model": "tab:red", "random": "tab:gray", "oracle": "tab:green"}
+    order = [(r, h) for r in ("frontal", "central", "temporal", "parietal", "occipital")
+             for h in ("left", "midline", "right") if ((table["region"] == r) & (table["hemisphere"] == h)).any()]
+    fig, ax = plt.subplots(figsize=(0.55 * len(order) * max(len(maps), 1) * 0.45 + 2.5, 3.8))
+    w = 0.8 / max(len(maps), 1)
+    for j, m in enumerate(maps):
+        for i, (r, h) in enumerate(order):
+            d = table[(table["map"] == m) & (table["region"] == r) & (table["hemisphere"] == h)]
+            ci = mean_ci(d["share"], unit_name="fold")
+            x = i + (j - (len(maps) - 1) / 2) * w
+            ax.bar(x, ci["mean"], width=w, color=colors.get(m, f"C{j}"), label=m if i == 0 else None)
+            if np.isfinite(ci.get("lo", np.nan)):
+                ax.errorbar(x, ci["mean"], yerr=[[ci["mean"] - ci["lo"]], [ci["hi"] - ci["mean"]]], color="k",
+                            lw=0.8, capsize=2)
+    for i, (r, h) in enumerate(order):
+        u = table[(table["region"] == r) & (table["hemisphere"] == h)]["uniform"].iloc[0]
+        ax.hlines(u, i - 0.42, i + 0.42, color="k", lw=1.4, label="uniform (channel share)" if i == 0 else None)
+    ax.set_xticks(range(len(order)))
+    ax.set_xticklabels([f"{r}\n{h}" for r, h in order], fontsize=7, rotation=90)
+    ax.set_ylabel("share of positive relevance")
+    ax.legend(fontsize=7, title="map (mean, 95% CI over folds)", title_fontsize=7)
+    ax.set_title(title or "Relevance per functional region (MNE standard_1005 positions)")
+    fig.tight_layout()
     return fig
 
 
 def plot_band_topomaps(values: np.ndarray, row_labels: Sequence[str], band_names: Sequence[str], info, *,
                        mask_channels: Sequence[str] | None = None, title: str = "", per_row_scale: bool = True,
-                       cbar_label: str = "relevance"):
+                       cbar_label: str = RELEVANCE_UNIT):
     """Grid of topomaps: rows (clusters / classes) x bands; ``values (rows, ch, n_bands)``.
 
     Signed relevance, symmetric colour scale per row (or for the whole grid); ``mask_channels``
@@ -292,7 +392,7 @@ def plot_time_frequency(tf: dict, times: np.ndarray, freqs: np.ndarray, *, fmax:
         ax.set_title(k, fontsize=9)
         ax.set_xlabel("time after cue (s)")
     axes[0, 0].set_ylabel("frequency (Hz)")
-    fig.colorbar(im, ax=axes[0].tolist(), fraction=0.03, label="relevance")
+    fig.colorbar(im, ax=axes[0].tolist(), fraction=0.03, label=RELEVANCE_UNIT)
     if title:
         fig.suptitle(title, y=1.02)
     return fig
@@ -313,44 +413,56 @@ def plot_ica_relevance(ica, table: pd.DataFrame, *, top: int = 5, title: str = "
     for j, (_, r) in enumerate(best.iterrows()):
         ax = fig.add_subplot(gs[0, j])
         m = maps[:, int(r["k"])]
-        mne.viz.plot_topomap(m, info, axes=ax, show=False, cmap="RdBu_r", vlim=(-_sym(m), _sym(m)), contours=0,
-                             sensors=False)
+        tim, _ = mne.viz.plot_topomap(m, info, axes=ax, show=False, cmap="RdBu_r", vlim=(-_sym(m), _sym(m)),
+                                      contours=0, sensors=False)
+        cb = fig.colorbar(tim, ax=ax, orientation="horizontal", fraction=0.06, pad=0.04)
+        cb.set_label("mixing weight (a.u.)", fontsize=6)
+        cb.ax.tick_params(labelsize=5)
         lab = r.get("label", "")
         p = r.get("proba", np.nan)
         ax.set_title(f"{r['component']} {lab}" + (f" ({p:.2f})" if np.isfinite(p) else "") +
-                     f"\n{r['abs_share']:.0%} of |R|, R={r['relevance']:+.2f}", fontsize=8)
+                     f"\n{r['abs_share']:.0%} of |R|, R={r['relevance']:+.2f} logit", fontsize=8)
     ax = fig.add_subplot(gs[1, :])
     labels = table.get("label", pd.Series(["other"] * len(table)))
     colors = [LABEL_COLORS.get(lb, "tab:gray") for lb in labels]
     ax.bar(range(len(table)), table["abs_share"], color=colors)
     ax.set_xticks(range(len(table)))
     ax.set_xticklabels(table["component"], rotation=90, fontsize=7)
-    ax.set_ylabel("share of |relevance|")
+    ax.set_ylabel("share of |relevance|\n(fraction of the map's total)")
+    ax.set_xlabel("ICA component (rest: the part outside the retained components)")
     handles = [plt.Rectangle((0, 0), 1, 1, color=LABEL_COLORS.get(lb, "tab:gray")) for lb in dict.fromkeys(labels)]
     ax.legend(handles, list(dict.fromkeys(labels)), fontsize=7, title="ICLabel", ncol=4)
-    if title:
-        fig.suptitle(title, y=1.0)
     fig.tight_layout()
+    if title:  # after tight_layout, above the topomaps' two-line titles
+        fig.suptitle(title, y=1.08)
     return fig
 
 
-def plot_relevance_shares(shares: pd.DataFrame, *, title: str = ""):
+def plot_relevance_shares(shares: pd.DataFrame, *, title: str = "", controls: dict | None = None):
     """Positive-relevance share on planted channels, band and both (bars: mean over folds; dots:
-    folds) next to the share a uniform map would give (dashes)."""
+    folds) next to the share a uniform map would give (dashes). ``controls``: ``{name: shares
+    DataFrame}`` of control maps through the same metric (e.g. random, oracle), drawn beside."""
     kinds = [("channel", "planted channels"), ("band", "planted bands"), ("joint", "channels x bands")]
-    fig, ax = plt.subplots(figsize=(5.2, 3.3))
+    series = {"model": shares, **(controls or {})}
+    colors = {"model": "tab:red", "random": "tab:gray", "oracle": "tab:green"}
+    w = 0.7 / len(series)
+    fig, ax = plt.subplots(figsize=(5.2 + 0.8 * (len(series) - 1), 3.3))
     for i, (k, _lab) in enumerate(kinds):
-        v = shares[f"{k}_share"].to_numpy()
-        ax.bar(i, v.mean(), color="tab:red", alpha=0.75, width=0.6, label="relevance" if i == 0 else None)
-        ax.scatter(np.full(len(v), i) + np.linspace(-0.12, 0.12, len(v)), v, color="k", s=10, zorder=3)
+        for j, (name, sh) in enumerate(series.items()):
+            v = sh[f"{k}_share"].to_numpy()
+            x = i + (j - (len(series) - 1) / 2) * w
+            ax.bar(x, v.mean(), color=colors.get(name, f"C{j}"), alpha=0.8, width=w * 0.9, label=name if i == 0 else None)
+            ax.scatter(np.full(len(v), x) + np.linspace(-w / 4, w / 4, len(v)), v, color="k", s=8, zorder=3,
+                       label="folds" if i == 0 and j == 0 else None)
         u = shares[f"{k}_uniform"].iloc[0]
-        ax.hlines(u, i - 0.35, i + 0.35, color="k", ls="--", lw=1.2, label="uniform share" if i == 0 else None)
+        ax.hlines(u, i - 0.4, i + 0.4, color="k", ls="--", lw=1.2, label="uniform share" if i == 0 else None)
     ax.set_xticks(range(len(kinds)))
     ax.set_xticklabels([lab for _, lab in kinds])
     ax.set_ylim(0, 1)
-    ax.set_ylabel("share of positive relevance")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.set_ylabel("share of positive relevance\n(per trial, mean over trials)")
+    ax.legend(fontsize=7, loc="upper right")
     if title:
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
