@@ -29,7 +29,7 @@ NOT_LOCKED = '^(torch|torchvision|triton)==|^(nvidia|cuda)-'
 NBVAL = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval/sanitize.cfg
 NOTEBOOKS = $(if $(ONLY),$(wildcard notebooks/$(ONLY).ipynb),$(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: install figures test lint clean-cache strip lock lab book sync-notebooks nbval-refs
+.PHONY: install figures figures-variants test lint clean-cache strip lock lab book sync-notebooks nbval-refs
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -50,8 +50,21 @@ lock: install
 	{ grep '^#' requirements.lock; $(BIN)/pip freeze --exclude-editable | grep -vE $(NOT_LOCKED); } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 
+RUNNER = MPLBACKEND=Agg $(BIN)/python -m eegnb.figures $(if $(QUICK),--quick) --jobs $(JOBS) $(if $(FORMAT),--fig-format $(FORMAT))
+SIZE = $(if $(QUICK),quick,default)
+REAL_EEGBCI ?= ../shared/data/eegmmidb
+
 figures: install
-	MPLBACKEND=Agg $(BIN)/python -m eegnb.figures $(if $(QUICK),--quick) $(if $(ONLY),--only '$(ONLY)') --jobs $(JOBS) $(if $(FORMAT),--fig-format $(FORMAT))
+	$(RUNNER) $(if $(ONLY),--only '$(ONLY)')
+	$(if $(ONLY),,$(MAKE) --no-print-directory figures-variants)
+
+# Paper 3's other two tasks (figures 3x-*-auditory/-attention) and, where the public EEGBCI
+# recordings are on disk, the real-data figures 3x-*-real.
+figures-variants: install
+	$(RUNNER) --only '30_*,31_*' --param task=auditory --run-dir runs/$(SIZE)-auditory
+	$(RUNNER) --only '30_*,31_*' --param task=attention --run-dir runs/$(SIZE)-attention
+	@if [ -d "$(REAL_EEGBCI)/S001" ]; then $(RUNNER) --only '30_*,31_*' --dataset eegbci --data-dir $(REAL_EEGBCI) --run-dir runs/$(SIZE)-real; \
+	else echo "no real EEGBCI recordings at $(REAL_EEGBCI): 3x-*-real figures not regenerated"; fi
 
 test: install
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider $(NBVAL) $(PYTEST_ARGS)

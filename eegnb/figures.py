@@ -61,6 +61,22 @@ def execute_notebook(src: Path | str, out: Path | str, params: dict, *, timeout:
     return None
 
 
+def parse_params(items: list[str]) -> dict:
+    """``["task=auditory", "seed=3"]`` -> ``{"task": "auditory", "seed": 3}`` (literals parsed)."""
+    import ast
+
+    out = {}
+    for it in items:
+        key, sep, val = it.partition("=")
+        if not sep or not key.isidentifier():
+            raise SystemExit(f"--param takes KEY=VALUE with KEY a parameter name, got {it!r}")
+        try:
+            out[key] = ast.literal_eval(val)
+        except (ValueError, SyntaxError):
+            out[key] = val
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eegnb.figures", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="CI size (about 2 minutes or less per notebook)")
@@ -76,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--device", default=None)
     ap.add_argument("--timeout", type=int, default=None, help="seconds per cell")
+    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="any other notebook parameter, e.g. task=auditory (VALUE read as a Python literal "
+                         "when it is one, else as a string); repeatable")
     a = ap.parse_args(argv)
 
     if a.jobs > 1:
@@ -95,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         v = getattr(a, k)
         if v is not None:
             params[k] = str(Path(v).resolve()) if k == "data_dir" else v
+    params.update(parse_params(a.param))
     nbs = discover(Path(a.notebooks), a.only)
     if not nbs:
         print(f"no notebooks match {a.only!r} in {a.notebooks}", file=sys.stderr)

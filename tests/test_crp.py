@@ -341,3 +341,17 @@ def test_notebook_30_crp_concepts(run_notebook):
     # common-pool descriptors tell models apart less than own-subject ones
     assert rec["own_neighbours_pool"]["mean"] < rec["own_neighbours_own"]["mean"]
     assert rec["reference_overlap"] < 1.0
+
+
+@pytest.mark.parametrize("task", ["auditory", "attention"])
+def test_task_layouts_load_like_motor(task):
+    """Every paper-3 task gives about the configured windows per subject and its own planted sites."""
+    from eegnb.experiments import crp as paper3
+
+    cfg = paper3.CRPConfig.quick()
+    data = paper3.load_data("sim", config=cfg, seed=0, task=task)
+    per_subject = len(data) / len(data.subjects)
+    assert abs(per_subject - cfg.n_trials) <= 3, per_subject
+    assert data.info["layout"] == paper3.TASK_LAYOUTS[task]
+    planted = set(data.info["planted"]["channels"])
+    assert planted and not planted & {"C3", "C4"}

@@ -41,3 +41,12 @@ def test_parameters_cell_checks(tmp_path):
     build(tmp_path / "93_x.ipynb", [("md", "# x"), ("code", "quick = False")])
     with pytest.raises(ValueError, match="0 cells tagged"):
         parameters(tmp_path / "93_x.ipynb")
+
+
+def test_parse_params():
+    from eegnb.figures import parse_params
+
+    assert parse_params(["task=auditory", "seed=3", "quick=True", "name=a=b"]) == dict(
+        task="auditory", seed=3, quick=True, name="a=b")
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        parse_params(["task"])

@@ -210,3 +210,26 @@ def test_composites_match_zennit_stock_composites(rule, stock):
     ours = lrp.lrp_relevance(model, X, 1, lrp.make_composite(rule, model=model))
     theirs = lrp.lrp_relevance(model, X, 1, getattr(zennit.composites, stock)(canonizers=lrp.canonizers_for(model)))
     np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-5 * np.abs(theirs).max())
+
+
+def test_merged_batchnorm_adds_no_epsilon_layer():
+    """A BatchNorm merged into its layer is an identity and must not get the epsilon rule again:
+    with a large epsilon the model with a BatchNorm gives the maps of the same network written
+    with the BatchNorm folded into the linear layer by hand."""
+    torch.manual_seed(0)
+    with_bn = nn.Sequential(nn.Flatten(), nn.Linear(24, 16, bias=False), nn.BatchNorm1d(16), nn.ReLU(),
+                            nn.Linear(16, 2, bias=False))
+    _randomise(with_bn, zero_shift=True)
+    bn = with_bn[2]
+    scale = (bn.weight / torch.sqrt(bn.running_var + bn.eps)).detach()
+    folded = nn.Sequential(nn.Flatten(), nn.Linear(24, 16, bias=False), nn.ReLU(), nn.Linear(16, 2, bias=False))
+    with torch.no_grad():
+        folded[1].weight.copy_(with_bn[1].weight * scale[:, None])
+        folded[3].weight.copy_(with_bn[4].weight)
+    folded.eval()
+    x = _x(6, 4, 6)
+    for eps in (1e-6, 100.0):
+        a = lrp.lrp_relevance(with_bn, x, composite=lrp.make_composite("epsilon", model=with_bn, epsilon=eps,
+                                                                       example=x[:1]))
+        b = lrp.lrp_relevance(folded, x, composite=lrp.make_composite("epsilon", model=folded, epsilon=eps))
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7 * float(np.abs(b).max()))

@@ -741,8 +741,8 @@ def load_data(dataset: str, data_dir: str = "", *, config: CRPConfig | None = No
     if dataset == "sim":
         from eegnb.data import simulate
 
-        return simulate(TASK_LAYOUTS[task], n_subjects=cfg.n_subjects, seed=seed, n_trials=cfg.n_trials,
-                        difficulty=cfg.difficulty)
+        return simulate(TASK_LAYOUTS[task], n_subjects=cfg.n_subjects, seed=seed, difficulty=cfg.difficulty,
+                        **_trial_kw(task, cfg.n_trials))
     if dataset != "eegbci":
         raise ValueError(f"the CRP notebooks run on dataset='sim' or 'eegbci', got {dataset!r}")
     if task != "motor":
@@ -761,7 +761,20 @@ def load_pool(dataset: str, *, config: CRPConfig | None = None, seed: int = 0, t
         return None
     from eegnb.data import simulate
 
-    return simulate(TASK_LAYOUTS[task], n_subjects=1, seed=seed + 7919, n_trials=cfg.n_pool, difficulty=cfg.difficulty)
+    return simulate(TASK_LAYOUTS[task], n_subjects=1, seed=seed + 7919, difficulty=cfg.difficulty,
+                    **_trial_kw(task, cfg.n_pool))
+
+
+#: Windows per trial of the attention layouts: a trial there is a long listening/attention
+#: block cut into windows that share its label, so ``n`` windows come from ``n / 3`` trials.
+_TASK_SEGMENTS = 3
+
+
+def _trial_kw(task: str, n_windows: int) -> dict:
+    """Simulation keywords giving about ``n_windows`` windows per subject for ``task``."""
+    if task == "motor":
+        return dict(n_trials=n_windows)
+    return dict(n_trials=max(2, -(-n_windows // _TASK_SEGMENTS)), n_segments=_TASK_SEGMENTS)
 
 
 def example_concepts(result: CRPResult, fold: int = 0, k: int = 3) -> dict:

@@ -319,14 +319,18 @@ def make_composite(
         (_elementwise_types(), Pass()),
         (Sum, Norm()),
         (AvgPool, Norm()),
-        # an unmerged BatchNorm is a diagonal linear layer; merged ones are (near) identities
+        # an unmerged BatchNorm is a diagonal linear layer (merged ones get Pass by name below)
         (BatchNorm, Pass() if zb else epsilon_rule(epsilon, False)),
         (Convolution, conv),
         (nn.Linear, dense),
     ]
     if canonizers is None:
         canonizers = canonizers_for(model, example) if (canonize and model is not None) else []
-    extra = list(extra_rules or [])
+    # A merged BatchNorm is an exact identity: the epsilon rule there would absorb relevance once
+    # more per BatchNorm (for epsilon = 100 nearly all of it), so "epsilon on every layer" would
+    # silently mean "on every layer and every BatchNorm". Merged ones pass relevance unchanged.
+    merged = [bn for c in canonizers if isinstance(c, MergeBatchNormCanonizer) and c.pairs for _, bn in c.pairs]
+    extra = [(name, Pass()) for name in merged] + list(extra_rules or [])
     if model is not None and hasattr(model, "lrp_rules"):
         extra = extra + list(model.lrp_rules())
     if not extra:
