@@ -297,8 +297,13 @@ def test_easypeasi_leaves_other_channels_untouched():
 def test_easypeasi_default_bands_and_shapes():
     X, y = _toy_data(4)
     m = PhaseBandModel()
-    out = explain("easypeasi", m, X, sfreq=SFREQ)
-    assert out.shape == (4, C, 6)  # delta, theta, alpha, low beta, beta, gamma
+    # the shared default layout (10 equal-width bands to Nyquist), reported in info
+    out, info = explain("easypeasi", m, X, sfreq=SFREQ, return_info=True)
+    assert out.shape == (4, C, 10)
+    np.testing.assert_allclose(info["band_edges"], band_edges(SFREQ, 10))
+    # the easyPEASI paper's named bands by keyword
+    out, info = explain("easypeasi", m, X, sfreq=SFREQ, bands="easypeasi", return_info=True)
+    assert out.shape == (4, C, 6) and info["band_edges"][-1].tolist() == [25.0, 40.0]
     g = easypeasi_group(m, X, y, sfreq=SFREQ, n_bands=10)
     assert g.shape == (C, 10)
 
@@ -337,6 +342,24 @@ def test_easypeasi_noise_stats_on_a_power_model():
     own = easypeasi_scores(m, X, sfreq=SFREQ, y=y, n_bands=10, noise_stats="sample")
     assert np.unravel_index(pooled.group.argmax(), pooled.group.shape) == (CH, BAND)
     assert pooled.group[CH, BAND] > 0.3 and own.group[CH, BAND] < 0.1
+
+
+def test_easypeasi_score_variants():
+    # a saturated model: the signed probability drop is ~0, the log-odds drop still sees the band
+    X, y = _toy_data(8, amp=6.0)
+    m = PhaseBandModel()
+    with torch.no_grad():
+        m.scale.mul_(8.0)
+    r = easypeasi_scores(m, X, sfreq=SFREQ, n_bands=10)
+    assert r.instance.shape == r.instance_abs.shape == r.instance_logit.shape == (8, C, 10)
+    np.testing.assert_allclose(r.instance_abs >= np.abs(r.instance) - 1e-6, True)
+    off = np.ones((C, 10), bool)
+    off[CH, BAND] = False
+    assert np.abs(r.instance_logit[:, ~off]).min() > 10 * np.abs(r.instance_logit[:, off]).max()
+    lo = explain("easypeasi", m, X, sfreq=SFREQ, n_bands=10, score="logit")
+    np.testing.assert_allclose(lo, r.instance_logit, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="score"):
+        explain("easypeasi", m, X, sfreq=SFREQ, score="margin")
 
 
 # --------------------------------------------------------------------------- removal games
