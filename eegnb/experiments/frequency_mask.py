@@ -140,13 +140,26 @@ def explain_easypeasi(model, X, y, *, sfreq: float, cache_dir=None, **kw) -> Eas
     return cached(cache_dir, "easypeasi", key, compute)
 
 
-def explain_indices(split, n: int, seed: int = 0) -> np.ndarray:
+def explain_indices(split, n: int, seed: int = 0, subject=None) -> np.ndarray:
     """The test samples every experiment explains: ``n`` of ``split.test`` drawn with ``seed``, sorted.
 
-    Shared by :func:`run_model`, :func:`lambda_sweep` and :func:`ablation` so that their
-    common configurations hit the same cache entries."""
+    With ``subject`` (``(N,)`` ids of all samples) the draw takes the subjects in turn (each
+    subject's test samples in a seeded random order), so every subject gets ``n / n_subjects``
+    samples where it has them: per-subject means then rest on as many samples as possible.
+    Shared by :func:`run_model`, :func:`lambda_sweep`, :func:`ablation` and
+    :func:`early_stopping_effect` so that their common configurations hit the same cache entries."""
     te = np.asarray(split.test)
-    return np.sort(np.random.default_rng(seed).permutation(te)[: min(int(n), len(te))])
+    rng = np.random.default_rng(seed)
+    if subject is None:
+        return np.sort(rng.permutation(te)[: min(int(n), len(te))])
+    sub = np.asarray(subject)[te]
+    queues = [list(rng.permutation(te[sub == s])) for s in np.unique(sub)]
+    out = []
+    while len(out) < min(int(n), len(te)):
+        for q in queues:
+            if q and len(out) < n:
+                out.append(q.pop(0))
+    return np.sort(np.asarray(out, dtype=te.dtype))
 
 
 def random_maps(shape, seed: int = 0) -> np.ndarray:
@@ -253,7 +266,7 @@ def run_model(name: str, model, data, split, *, n_explain: int, mask_kw=None, ea
     mask_kw = dict(mask_kw or {})
     easy_kw = dict(easy_kw or {})
     te = np.asarray(split.test)
-    idx = explain_indices(split, n_explain, seed)
+    idx = explain_indices(split, n_explain, seed, data.subject)
     X, y = data.X[idx], data.y[idx]
     Xte, yte = data.X[te], data.y[te]
     ref = (data.X[split.train], data.subject[split.train])
@@ -419,7 +432,7 @@ def lambda_sweep(model, data, split, *, lambdas=LAMBDAS, alignments=("complex",)
     sf = float(data.sfreq)
     edges = band_edges(sf, n_bands)
     te = np.asarray(split.test)
-    idx = explain_indices(split, n_explain, seed)
+    idx = explain_indices(split, n_explain, seed, data.subject)
     X = data.X[idx]
     Xtr = data.X[split.train]
     ref = (Xtr, data.subject[split.train])
@@ -504,7 +517,7 @@ def early_stopping_effect(model, data, split, *, n_explain: int, mask_kw=None, n
     subjects) with ``early_stopping`` on and off, on the same samples."""
     sf = float(data.sfreq)
     edges = band_edges(sf, n_bands)
-    idx = explain_indices(split, n_explain, seed)
+    idx = explain_indices(split, n_explain, seed, data.subject)
     ref = (data.X[split.train], data.subject[split.train])
     bt = band_truth(data.truth_freq, sf, data.n_times, edges) if data.truth_freq is not None else None
     out = {}
@@ -536,7 +549,7 @@ def ablation(model, data, split, *, variants=None, n_explain: int, mask_kw=None,
     sf = float(data.sfreq)
     edges = band_edges(sf, n_bands)
     te = np.asarray(split.test)
-    idx = explain_indices(split, n_explain, seed)
+    idx = explain_indices(split, n_explain, seed, data.subject)
     ref = (data.X[split.train], data.subject[split.train])
     out = {}
     for name, v in tqdm(list(variants.items()), desc="ablation", disable=not progress):
