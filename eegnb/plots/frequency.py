@@ -40,7 +40,9 @@ def method_label(m: str, short: bool = False) -> str:
     """Readable name of a method key, including easyPEASI variants ``easypeasi_<noise>_<score>``."""
     if m.startswith("easypeasi_"):
         _, noise, score = m.split("_", 2)
-        return f"easyPEASI {noise} noise,{chr(10) if short else ' '}{SCORE_LABELS.get(score, score)}"
+        if short:
+            return f"easyPEASI\n{noise} noise\n{SCORE_LABELS.get(score, score)}"
+        return f"easyPEASI {noise} noise, {SCORE_LABELS.get(score, score)}"
     return (SHORT_LABELS if short else METHOD_LABELS).get(m, m)
 
 
@@ -136,7 +138,8 @@ def plot_removal(acc: Mapping[str, Mapping[str, Mapping[str, float]]], *, level_
 
     ``acc[model][method] = {"ori", "rn", "rs"}``; numbers printed on the bars."""
     models = list(acc)
-    fig, axes = plt.subplots(1, len(models), figsize=(3.2 * len(models) + 1.6, 3.0), squeeze=False, sharey=True)
+    n_m = max(len([m for m in methods if m in acc[k]]) for k in models)
+    fig, axes = plt.subplots(1, len(models), figsize=((0.95 * n_m + 0.8) * len(models) + 1.8, 3.4), squeeze=False, sharey=True)
     w = 0.26
     for ax, model in zip(axes[0], models):
         meths = [m for m in methods if m in acc[model]]
@@ -148,7 +151,7 @@ def plot_removal(acc: Mapping[str, Mapping[str, Mapping[str, float]]], *, level_
                 ax.text(b.get_x() + b.get_width() / 2, v + 0.01, f"{v:.2f}", ha="center", va="bottom", fontsize=6)
         ax.set_xticks(range(len(meths)))
         ax.set_xticklabels([method_label(m, short=True) for m in meths], fontsize=6, rotation=30, ha="right")
-        ax.axhline(chance, color="grey", ls="--", lw=0.8)
+        ax.axhline(chance, color="grey", ls="--", lw=0.8, label="chance")
         ax.set_ylim(0, 1.12)
         ax.set_title(MODEL_LABELS.get(model, model))
     axes[0, 0].set_ylabel("accuracy")
@@ -238,18 +241,16 @@ def plot_band_auc(band_auc: Mapping[str, Mapping], *, title: str = "", ax=None, 
     ax.bar(x, means, yerr=err, color=[method_color(m) for m in meths], capsize=3, alpha=0.85)
     for i, v in enumerate(vals):
         ax.scatter(np.full(len(v), x[i]) + np.linspace(-0.15, 0.15, len(v)), v, s=8, color="k", zorder=3)
-    labels = []
-    for m in meths:
-        ex = band_auc[m].get("excluded") or {}
-        labels.append(method_label(m, short=True) + (f"\n({len(ex)} subj. left out)" if ex else ""))
+    ex = band_auc[meths[0]].get("excluded") or {} if meths else {}
     ax.set_xticks(x)
-    ax.set_xticklabels(labels, rotation=35, ha="right", fontsize=6)
+    ax.set_xticklabels([method_label(m, short=True) for m in meths], rotation=90, fontsize=6)
     ax.axhline(0.5, color="grey", ls="--", lw=0.8, label="chance (0.5)")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("band ROC-AUC vs planted truth\n(mean, 95% CI over subjects)")
     ax.legend(fontsize=6, loc="lower right")
-    if title:
-        ax.set_title(title)
+    n_kept = len(vals[0]) if vals else 0
+    note = f"{n_kept} subjects" + (f", {len(ex)} left out (too few segments)" if ex else "")
+    ax.set_title(f"{title}\n({note})" if title else f"({note})", fontsize=8)
     return ax.figure
 
 
@@ -259,7 +260,7 @@ def plot_easypeasi_variants(results: Mapping[str, Mapping[str, Mapping]], *, noi
     score variants beside the mask, random and oracle (mean, 95 % CI over subjects, dots =
     subjects). ``results[model] = band_auc`` dict of :func:`run_model`."""
     models = list(results)
-    fig, axes = plt.subplots(1, len(models), figsize=(4.4 * len(models) + 0.6, 3.8), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(models), figsize=(5.2 * len(models) + 0.6, 4.6), squeeze=False, sharey=True)
     order = ["random", "ours"] + [f"easypeasi_{n}_{s}" for n in noises for s in scores] + ["oracle"]
     for ax, mname in zip(axes[0], models):
         plot_band_auc(results[mname], title=MODEL_LABELS.get(mname, mname), ax=ax, methods=order)
