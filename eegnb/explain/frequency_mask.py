@@ -345,6 +345,9 @@ def sample_norms(Xf: torch.Tensor, smooth_bins: int = 9) -> tuple[torch.Tensor, 
 
 ALIGNMENTS = ("complex", "magnitude", "logpower")
 
+#: Samples optimised together when ``batch_size=None`` (the result does not depend on it).
+AUTO_BATCH = 64
+
 
 class FrequencyMask:
     """Learn frequency-band masks that explain ``model`` (see the module docstring).
@@ -370,8 +373,9 @@ class FrequencyMask:
     generator : ``"two_branch"`` (paper), ``"one_branch"`` or ``"gru"`` (ablations).
     reference : ``(X_train (N, ch, t), subject_train (N,))`` or an EEGData: subjects whose
         centres define the target clusters. None switches the alignment term off (warns).
-    init : initial mask value. batch_size : samples optimised together (default all); the
-        result does not depend on it.
+    init : initial mask value. batch_size : samples optimised together (default
+        ``AUTO_BATCH`` = 64, which bounds the memory of the per-sample generators); the result
+        does not depend on it.
     smooth_bins : width (bins) of the moving average giving the per-sample magnitude ``s``.
     check_every : epochs between host-side checks of the early-stopping state (converged
         samples then leave the active batch); no per-epoch host sync.
@@ -505,7 +509,8 @@ class FrequencyMask:
                     n_classes = model(Xt[:1].to(dev)).shape[1]
                 tgt = check_target(target, n, n_classes)
             ref = self.reference.to(dev) if self.reference is not None else None
-            bs = self.batch_size or n
+            # per-sample generators cost ~n_bins^2 parameters (x3 with Adam) each: cap the batch
+            bs = self.batch_size or min(n, AUTO_BATCH)
             parts = [self._fit_batch(model, Xt[i : i + bs].to(dev), tgt[i : i + bs].to(dev), bidx, ref) for i in range(0, n, bs)]
         cat = lambda k: np.concatenate([p[k] for p in parts]) if parts and parts[0][k] is not None else None  # noqa: E731
         tsub = cat("target_subject")
