@@ -356,6 +356,10 @@ def test_easypeasi_score_variants():
     off = np.ones((C, 10), bool)
     off[CH, BAND] = False
     assert np.abs(r.instance_logit[:, ~off]).min() > 10 * np.abs(r.instance_logit[:, off]).max()
+    # noise destroys the template correlation: the target's log-odds fall (a positive drop) by far
+    # more than the saturated probability does
+    assert r.instance_logit[:, CH, BAND].mean() > 1.0
+    assert r.instance_logit[:, CH, BAND].mean() > 20 * r.instance[:, CH, BAND].mean()
     lo = explain("easypeasi", m, X, sfreq=SFREQ, n_bands=10, score="logit")
     np.testing.assert_allclose(lo, r.instance_logit, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="score"):
