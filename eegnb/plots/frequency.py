@@ -285,7 +285,7 @@ def plot_lambda_sweep(table: Mapping[str, Mapping]):
     if "original" in table:
         a1.axhline(table["original"]["kde"], color="k", ls=":", lw=0.9, label="held-out originals")
     a1.set_ylabel("KDE log-likelihood\n(log band power features)")
-    a1.legend(fontsize=6)
+    a1.legend(fontsize=6, loc="center left")
     a2.set_ylabel("group-level accuracy drop")
     a2.legend(fontsize=6)
     for a in (a1, a2):
