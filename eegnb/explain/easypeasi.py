@@ -45,7 +45,6 @@ from eegnb.explain.bands import EASYPEASI_BANDS, band_edges, band_labels, bin_ba
 from eegnb.explain.registry import check_target, frozen, register
 from eegnb.utils import model_device, to_numpy
 
-
 SCORES = ("prob", "abs", "logit")
 
 

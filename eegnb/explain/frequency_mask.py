@@ -649,7 +649,7 @@ def _compact(leaves: dict, opt: torch.optim.Adam, keep: torch.Tensor, lr: float)
     exactly as before: Adam is element-wise and the step count is shared)."""
     new = {k: v.detach()[keep].clone().requires_grad_() for k, v in leaves.items()}
     new_opt = torch.optim.Adam(list(new.values()), lr=lr)
-    for (k, old), p in zip(leaves.items(), new.values()):
+    for old, p in zip(leaves.values(), new.values()):
         st = opt.state.get(old)
         if st:
             new_opt.state[p] = {"step": st["step"].clone() if torch.is_tensor(st["step"]) else st["step"],

@@ -25,7 +25,6 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from eegnb.explain.bands import band_labels
-from eegnb.plots.core import bar_with_sem
 
 GAME_COLORS = {"ori": "#4a5568", "rn": "#3182ce", "rs": "#e53e3e"}
 GAME_LABELS = {"ori": "Ori", "rn": "RN (non-salient removed)", "rs": "RS (salient removed)"}
