@@ -297,8 +297,13 @@ def test_easypeasi_leaves_other_channels_untouched():
 def test_easypeasi_default_bands_and_shapes():
     X, y = _toy_data(4)
     m = PhaseBandModel()
-    out = explain("easypeasi", m, X, sfreq=SFREQ)
-    assert out.shape == (4, C, 6)  # delta, theta, alpha, low beta, beta, gamma
+    # the shared default layout (10 equal-width bands to Nyquist), reported in info
+    out, info = explain("easypeasi", m, X, sfreq=SFREQ, return_info=True)
+    assert out.shape == (4, C, 10)
+    np.testing.assert_allclose(info["band_edges"], band_edges(SFREQ, 10))
+    # the easyPEASI paper's named bands by keyword
+    out, info = explain("easypeasi", m, X, sfreq=SFREQ, bands="easypeasi", return_info=True)
+    assert out.shape == (4, C, 6) and info["band_edges"][-1].tolist() == [25.0, 40.0]
     g = easypeasi_group(m, X, y, sfreq=SFREQ, n_bands=10)
     assert g.shape == (C, 10)
 
@@ -337,6 +342,28 @@ def test_easypeasi_noise_stats_on_a_power_model():
     own = easypeasi_scores(m, X, sfreq=SFREQ, y=y, n_bands=10, noise_stats="sample")
     assert np.unravel_index(pooled.group.argmax(), pooled.group.shape) == (CH, BAND)
     assert pooled.group[CH, BAND] > 0.3 and own.group[CH, BAND] < 0.1
+
+
+def test_easypeasi_score_variants():
+    # a saturated model: the signed probability drop is ~0, the log-odds drop still sees the band
+    X, y = _toy_data(8, amp=6.0)
+    m = PhaseBandModel()
+    with torch.no_grad():
+        m.scale.mul_(8.0)
+    r = easypeasi_scores(m, X, sfreq=SFREQ, n_bands=10)
+    assert r.instance.shape == r.instance_abs.shape == r.instance_logit.shape == (8, C, 10)
+    np.testing.assert_allclose(r.instance_abs >= np.abs(r.instance) - 1e-6, True)
+    off = np.ones((C, 10), bool)
+    off[CH, BAND] = False
+    assert np.abs(r.instance_logit[:, ~off]).min() > 10 * np.abs(r.instance_logit[:, off]).max()
+    # noise destroys the template correlation: the target's log-odds fall (a positive drop) by far
+    # more than the saturated probability does
+    assert r.instance_logit[:, CH, BAND].mean() > 1.0
+    assert r.instance_logit[:, CH, BAND].mean() > 20 * r.instance[:, CH, BAND].mean()
+    lo = explain("easypeasi", m, X, sfreq=SFREQ, n_bands=10, score="logit")
+    np.testing.assert_allclose(lo, r.instance_logit, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="score"):
+        explain("easypeasi", m, X, sfreq=SFREQ, score="margin")
 
 
 # --------------------------------------------------------------------------- removal games
@@ -421,6 +448,35 @@ def test_notebook_20_method(run_notebook):
     assert r["band_auc"]["eegnet"]["ours"]["mean"] > r["band_auc"]["eegnet"]["random"]["mean"] + 0.1
     # easyPEASI's instance-level cost: one pass per channel x band, plus the unperturbed one
     assert r["n_forward"]["eegnet"]["easypeasi_per_sample"] == 62 * 10 + 1
+    # easyPEASI runs on the mask's segments: same count (and so the same subjects)
+    assert r["n_forward"]["eegnet"]["easypeasi_instance"] == r["n_explained"]["eegnet"] * 621
+    auc = r["band_auc"]["eegnet"]
+    assert auc["oracle"]["mean"] == 1.0 and auc["random"]["mean"] < 0.8
+    assert {"easypeasi_sample_prob", "easypeasi_dataset_logit", "easypeasi_sample_abs"} <= set(auc)
+    assert set(r["degenerate"]["eegnet"]) >= {"ours", "random", "oracle"}
+    assert r["n_positive"]["components"] > 0
+    # early stopping per sample ran fewer epochs than the budget on average
+    assert r["n_forward"]["eegnet"]["ours_epochs_mean"] < r["n_forward"]["eegnet"]["ours_budget"]
+
+
+def test_notebook_20_exercises_follow_the_convention():
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "20_frequency_mask_method.ipynb").read_text())
+    cells = nb["cells"]
+    start = next(i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and "".join(c["source"]).strip() == "## Exercises")
+    rest = cells[start + 1 :]
+    tags = [tuple(c.get("metadata", {}).get("tags", [])) for c in rest]
+    assert 3 <= len(rest) // 2 <= 5 and len(rest) % 2 == 0
+    assert tags == [("exercise",), ("solution",)] * (len(rest) // 2)
+    for c in rest:
+        src = "".join(c["source"])
+        if c["cell_type"] == "markdown":
+            assert "Predict before you run" in src
+        else:
+            assert "nb.record" not in src and "savefig" not in src
+    assert all("## Exercises" not in "".join(c["source"]) for c in cells[:start])
 
 
 @pytest.mark.notebook
@@ -429,6 +485,12 @@ def test_notebook_21_experiments(run_notebook):
     loso = r["loso_accuracy"]
     assert np.mean([v["rs"] for v in loso.values()]) < np.mean([v["rn"] for v in loso.values()])
     assert set(r["kde_score"]) >= {"0.05", "0"} and all(np.isfinite(v) for v in r["kde_score"].values())
+    assert set(r["lambda_sweep"]) >= {"original", "complex", "logpower"}
+    d = r["alignment_diagnostic"]
+    # the complex alignment's minimiser (the cluster mean spectrum) carries a small share of the power
+    assert d["mean_power_ratio"] < 0.2 and d["L_sample"] > 1.5 * d["L_zero"] and d["logpower_zero"] > d["logpower_sample"]
+    es = r["early_stopping"]
+    assert es["on"]["epochs_mean"] <= es["off"]["epochs_mean"]
     assert set(r["ablation"]) == {"full", "no_l1", "one_branch", "gru"}
     assert r["flops"]["gru"]["per_sample"] > 0 and r["flops"]["two_branch"]["per_sample"] > 0
 

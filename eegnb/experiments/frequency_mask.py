@@ -129,7 +129,7 @@ def explain_easypeasi(model, X, y, *, sfreq: float, cache_dir=None, **kw) -> Eas
     bound = inspect.signature(easypeasi_scores).bind(model, X, sfreq=sfreq, y=y, **kw)
     bound.apply_defaults()
     settings = {k: v for k, v in bound.arguments.items() if k not in ("model", "X", "y", "target", "device", "progress")}
-    key = ("easypeasi", model_key(model), fingerprint(X, y), sorted(settings.items(), key=str))
+    key = ("easypeasi", 2, model_key(model), fingerprint(X, y), sorted(settings.items(), key=str))
 
     def compute():
         t0 = time.perf_counter()
@@ -140,13 +140,26 @@ def explain_easypeasi(model, X, y, *, sfreq: float, cache_dir=None, **kw) -> Eas
     return cached(cache_dir, "easypeasi", key, compute)
 
 
-def explain_indices(split, n: int, seed: int = 0) -> np.ndarray:
+def explain_indices(split, n: int, seed: int = 0, subject=None) -> np.ndarray:
     """The test samples every experiment explains: ``n`` of ``split.test`` drawn with ``seed``, sorted.
 
-    Shared by :func:`run_model`, :func:`lambda_sweep` and :func:`ablation` so that their
-    common configurations hit the same cache entries."""
+    With ``subject`` (``(N,)`` ids of all samples) the draw takes the subjects in turn (each
+    subject's test samples in a seeded random order), so every subject gets ``n / n_subjects``
+    samples where it has them: per-subject means then rest on as many samples as possible.
+    Shared by :func:`run_model`, :func:`lambda_sweep`, :func:`ablation` and
+    :func:`early_stopping_effect` so that their common configurations hit the same cache entries."""
     te = np.asarray(split.test)
-    return np.sort(np.random.default_rng(seed).permutation(te)[: min(int(n), len(te))])
+    rng = np.random.default_rng(seed)
+    if subject is None:
+        return np.sort(rng.permutation(te)[: min(int(n), len(te))])
+    sub = np.asarray(subject)[te]
+    queues = [list(rng.permutation(te[sub == s])) for s in np.unique(sub)]
+    out = []
+    while len(out) < min(int(n), len(te)):
+        for q in queues:
+            if q and len(out) < n:
+                out.append(q.pop(0))
+    return np.sort(np.asarray(out, dtype=te.dtype))
 
 
 def random_maps(shape, seed: int = 0) -> np.ndarray:
@@ -155,18 +168,27 @@ def random_maps(shape, seed: int = 0) -> np.ndarray:
 
 
 def band_auc_by_subject(maps: np.ndarray, truth_bands: np.ndarray, subject: np.ndarray, *,
-                        absolute: bool = True) -> dict:
+                        absolute: bool = True, min_samples: int = 3) -> dict:
     """Band ROC-AUC of maps ``(n, ch, n_bands)`` against ``truth_bands (ch, n_bands)``, by subject.
 
     ``per_subject``: AUC of each subject's mean map (its group-level map; averaging first
     also breaks the many ties of sparse masks); ``instance``: mean over the subject's samples
-    of the per-sample AUC. ``mean``/``sem`` (and ``instance_mean``/``instance_sem``) summarise
-    over subjects (standard error of the mean).
+    of the per-sample AUC. Subjects with fewer than ``min_samples`` explained samples are left
+    out of both (one sample's map, e.g. all zero, would count as a whole subject) and listed in
+    ``excluded`` ``{subject: n_samples}``. ``n_degenerate`` counts constant (e.g. all-zero) or
+    non-finite maps among all samples (they score 0.5 and are kept, not replaced).
+    ``mean``/``sem`` (and ``instance_mean``/``instance_sem``) summarise over the kept subjects
+    (standard error of the mean).
     """
-    subs = [s for s in np.unique(subject)]
-    per, inst = {}, {}
-    for s in subs:
+    from eegnb.metrics.controls import degenerate
+
+    maps = np.asarray(maps, float)
+    per, inst, excluded = {}, {}, {}
+    for s in np.unique(subject):
         sel = subject == s
+        if sel.sum() < min_samples:
+            excluded[int(s)] = int(sel.sum())
+            continue
         m = maps[sel].mean(0, keepdims=True)
         per[int(s)] = float(localisation_auc(m, truth_bands, absolute=absolute)[0])
         inst[int(s)] = float(np.nanmean(localisation_auc(maps[sel], truth_bands, absolute=absolute)))
@@ -178,80 +200,155 @@ def band_auc_by_subject(maps: np.ndarray, truth_bands: np.ndarray, subject: np.n
 
     mean, sem = summary(per)
     imean, isem = summary(inst)
-    return {"per_subject": per, "mean": mean, "sem": sem, "instance": inst, "instance_mean": imean, "instance_sem": isem}
+    return {"per_subject": per, "mean": mean, "sem": sem, "instance": inst, "instance_mean": imean,
+            "instance_sem": isem, "excluded": excluded, "n_degenerate": int(degenerate(maps).sum()), "n": int(len(maps))}
+
+
+#: easyPEASI variants: noise statistics x score (module :mod:`eegnb.explain.easypeasi`).
+EASY_NOISE = ("sample", "dataset")
+EASY_SCORES = ("prob", "abs", "logit")
+
+
+def easy_key(noise: str, score: str) -> str:
+    """Method name of an easyPEASI variant, e.g. ``"easypeasi_sample_prob"``."""
+    return f"easypeasi_{noise}_{score}"
 
 
 @dataclass
 class ModelResults:
-    """Everything notebook 20 shows for one model. ``ours``/``easy``: explanations of ``idx``
-    (test samples) and ``idx[:len(easy.instance)]``; ``accuracy[method][level]``: RN/RS games;
-    ``band_auc[method]``: band AUC by subject; ``n_forward``: forward passes per method."""
+    """Everything notebook 20 shows for one model. ``ours``: the mask on the test samples
+    ``idx``; ``easy[noise]``: easyPEASI on the same samples with ``noise`` statistics;
+    ``accuracy[method][level]``: RN/RS games (``ours``, every easyPEASI variant, ``random``,
+    ``oracle``); ``per_class[method][class]``: the group-level game on each class's test
+    samples; ``band_auc[method]``: band AUC by subject; ``n_forward``: forward passes per
+    method; ``degenerate[method]``: constant (all-zero) maps among the explained samples."""
 
     name: str
     test_acc: float
     ours: FrequencyMaskResult
-    easy: EasyPEASIResult
+    easy: dict
     idx: np.ndarray
     accuracy: dict = field(default_factory=dict)
+    per_class: dict = field(default_factory=dict)
     band_auc: dict = field(default_factory=dict)
     n_forward: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
+    degenerate: dict = field(default_factory=dict)
+
+    def maps(self) -> dict:
+        """Instance maps ``(n, ch, n_bands)`` of ours and every easyPEASI variant, by method name."""
+        out = {"ours": self.ours.saliency}
+        for noise, r in self.easy.items():
+            for sc in EASY_SCORES:
+                out[easy_key(noise, sc)] = r.score(sc)
+        return out
 
 
-def run_model(name: str, model, data, split, *, n_explain: int, n_easypeasi: int, mask_kw=None,
-              easy_kw=None, n_bands: int = 10, seed: int = 0, cache_dir=None, device=None) -> ModelResults:
+def run_model(name: str, model, data, split, *, n_explain: int, mask_kw=None, easy_kw=None, n_bands: int = 10,
+              easy_noise=EASY_NOISE, min_samples: int = 3, seed: int = 0, cache_dir=None, device=None,
+              n_easypeasi: int | None = None) -> ModelResults:
     """Group- and instance-level experiment for one trained model (paper 2, Figs. 5-8).
 
-    Explains the first ``n_explain`` test samples (ours) and the first ``n_easypeasi`` of them
-    (easyPEASI, which costs ``ch x n_bands`` forward passes per sample). Group-level games
-    average each method's maps and remove components from every test sample; instance-level
-    games use each sample's own map on the samples both methods explained.
+    Explains ``n_explain`` test samples with the mask and with easyPEASI (both noise
+    variants, three scores each), on the same samples. Group-level games average each map over
+    the explained samples and remove components from every test sample; instance-level games
+    use each sample's own map. Controls through the same games and band AUC: ``random``
+    (uniform maps) and ``oracle`` (the planted band truth, simulated data only).
+    ``n_easypeasi`` is accepted for old callers and must not be smaller than ``n_explain``.
     """
     from eegnb.explain import predict
+    from eegnb.metrics.controls import degenerate, oracle_map, random_map
 
+    if n_easypeasi is not None and n_easypeasi < min(n_explain, len(split.test)):
+        raise ValueError("easyPEASI is scored on the mask's samples: n_easypeasi must be >= n_explain (or None)")
     sf = float(data.sfreq)
     edges = band_edges(sf, n_bands)
     mask_kw = dict(mask_kw or {})
     easy_kw = dict(easy_kw or {})
     te = np.asarray(split.test)
-    idx = explain_indices(split, n_explain, seed)
+    idx = explain_indices(split, n_explain, seed, data.subject)
     X, y = data.X[idx], data.y[idx]
     Xte, yte = data.X[te], data.y[te]
     ref = (data.X[split.train], data.subject[split.train])
     test_acc = float((predict(model, Xte, device=device).argmax(1) == yte).mean())
     ours = explain_mask(model, X, sfreq=sf, reference=ref, cache_dir=cache_dir, n_bands=n_bands, seed=seed, device=device, **mask_kw)
-    k = min(n_easypeasi, len(idx))
-    easy = explain_easypeasi(model, X[:k], y[:k], sfreq=sf, cache_dir=cache_dir, n_bands=n_bands, seed=seed, device=device, **easy_kw)
+    easy = {noise: explain_easypeasi(model, X, y, sfreq=sf, cache_dir=cache_dir, n_bands=n_bands, seed=seed, device=device,
+                                     noise_stats=noise, **easy_kw) for noise in easy_noise}
     res = ModelResults(name, test_acc, ours, easy, idx)
+    maps = res.maps()
+    maps["random"] = random_map(ours.saliency.shape, seed)
+    bt = band_truth(data.truth_freq, sf, data.n_times, edges) if data.truth_freq is not None else None
+    if bt is not None:
+        maps["oracle"] = np.broadcast_to(oracle_map(bt), ours.saliency.shape).copy()
     game = dict(sfreq=sf, edges=edges, device=device, seed=seed)
-    res.accuracy = {
-        "ours": {
-            "group": removal_game(model, Xte, yte, ours.saliency, level="group", **game),
-            "instance": removal_game(model, X, y, ours.saliency, level="instance", **game),
-            "instance_common": removal_game(model, X[:k], y[:k], ours.saliency[:k], level="instance", **game),
-        },
-        "easypeasi": {
-            "group": removal_game(model, Xte, yte, easy.group, level="group", **game),
-            "instance_common": removal_game(model, X[:k], y[:k], easy.instance, level="instance", **game),
-        },
-    }
-    if data.truth_freq is not None:
-        bt = band_truth(data.truth_freq, sf, data.n_times, edges)
+    group_maps = {m: v.mean(0) for m, v in maps.items()}
+    for noise, r in easy.items():  # easyPEASI's own group-level score: the accuracy drop
+        group_maps[f"easypeasi_{noise}_accuracy"] = r.group
+    for m, v in maps.items():
+        res.accuracy[m] = {"group": removal_game(model, Xte, yte, group_maps[m], level="group", **game),
+                           "instance": removal_game(model, X, y, v, level="instance", **game)}
+        res.degenerate[m] = int(degenerate(v).sum())
+    for noise in easy:
+        k = f"easypeasi_{noise}_accuracy"
+        res.accuracy[k] = {"group": removal_game(model, Xte, yte, group_maps[k], level="group", **game)}
+    for m in ("ours", "random", "oracle", easy_key("dataset", "logit")):
+        if m in group_maps:
+            res.per_class[m] = {int(c): removal_game(model, Xte[yte == c], yte[yte == c], group_maps[m], level="group", **game)
+                                for c in np.unique(yte)}
+    if bt is not None:
         subj = data.subject[idx]
-        res.band_auc = {
-            "ours": band_auc_by_subject(ours.saliency, bt, subj),
-            "easypeasi": band_auc_by_subject(easy.instance, bt, subj[:k], absolute=False),
-            "random": band_auc_by_subject(random_maps(ours.saliency.shape, seed), bt, subj),
-        }
+        res.band_auc = {m: band_auc_by_subject(v, bt, subj, absolute=m == "ours", min_samples=min_samples)
+                        for m, v in maps.items()}
+    k = len(idx)
+    first = next(iter(easy.values()))
     res.n_forward = {
         "ours": int(ours.n_forward),
-        "ours_per_epoch": len(idx),
+        "ours_per_epoch": k,
         "ours_epochs": int(np.sum(ours.epochs)),
-        "easypeasi_instance": int(easy.n_forward),
-        "easypeasi_per_sample": int(easy.n_forward // max(k, 1)),
+        "ours_epochs_mean": float(np.mean(ours.epochs)),
+        "ours_budget": int(mask_kw.get("epochs", 300)),
+        "easypeasi_instance": int(first.n_forward),
+        "easypeasi_per_sample": int(first.n_forward // max(k, 1)),
     }
-    res.seconds = {"ours": float(getattr(ours, "seconds", np.nan)), "easypeasi": float(getattr(easy, "seconds", np.nan))}
+    res.seconds = {"ours": float(getattr(ours, "seconds", np.nan)),
+                   **{f"easypeasi_{n}": float(getattr(r, "seconds", np.nan)) for n, r in easy.items()}}
     return res
+
+
+def easypeasi_throughput(model, X, *, sfreq: float, n_bands: int = 10, forward_batch: int = 512, device=None,
+                         repeats: int = 3) -> dict:
+    """Batched easyPEASI against the model's own inference on ``X (n, ch, t)``, timed here.
+
+    ``easypeasi_per_s``: perturbed forward passes per second (noise, irfft and stacking
+    included); ``inference_per_s``: plain batched forward passes per second on the same number
+    of inputs in batches of ``forward_batch``; ``ratio`` = inference / easyPEASI time per pass
+    (1.0 = at the model's limit; issue target <= 1.2). Best of ``repeats`` runs each."""
+    from eegnb.utils import get_device
+
+    dev = get_device(device) if device is not None else next(model.parameters()).device
+    X = np.asarray(X, np.float32)
+    n, n_ch, n_t = X.shape
+    t_easy = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        r = easypeasi_scores(model, X, sfreq=sfreq, n_bands=n_bands, forward_batch=forward_batch, device=dev)
+        t_easy.append(time.perf_counter() - t0)
+    n_pass = int(r.n_forward)
+    rows = max(1, forward_batch // n_ch) * n_ch
+    Xt = torch.as_tensor(X)
+    batch = Xt[np.arange(rows) % n].to(dev)
+    n_calls = int(np.ceil(n_pass / rows))
+    t_inf = []
+    with torch.no_grad():
+        model.eval()
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _c in range(n_calls):
+                model(batch).cpu()
+            t_inf.append((time.perf_counter() - t0) * n_pass / (n_calls * rows))
+    te, ti = min(t_easy), min(t_inf)
+    return dict(n_passes=n_pass, easypeasi_s=te, inference_s=ti, easypeasi_per_s=n_pass / te, inference_per_s=n_pass / ti,
+                ratio=te / ti, device=str(dev))
 
 
 # --------------------------------------------------------------------------- LOSO (Figs. 9-10)
@@ -314,36 +411,130 @@ def loso_band_auc(folds: list[LosoResult], truth_bands: np.ndarray, *, seed: int
 
 
 # --------------------------------------------------------------------------- Table 2
-def lambda_sweep(model, data, split, *, lambdas=LAMBDAS, n_explain: int, mask_kw=None, n_bands: int = 10,
-                 seed: int = 0, cache_dir=None, device=None, progress: bool = False) -> dict:
-    """Target-alignment sensitivity (paper 2, Table 2): for each ``lambda_dist``, the KDE
+def lambda_sweep(model, data, split, *, lambdas=LAMBDAS, alignments=("complex",), n_explain: int, mask_kw=None,
+                 n_bands: int = 10, seed: int = 0, cache_dir=None, device=None, progress: bool = False) -> dict:
+    """Target-alignment sensitivity (paper 2, Table 2): for each alignment (``"complex"``: the
+    paper's; ``"magnitude"``/``"logpower"``: phase-blind variants) and ``lambda_dist``, the KDE
     log-likelihood of the perturbed test samples (``x_hat``; log-band-power features, and
     ``kde_time`` on the raw samples) and of the perturbations alone (``irfft(x^{f,r})``) under
-    a KDE of the training samples, and the group-level accuracy
-    drops (``rs_drop``: the paper's "performance drop"; ``rn_drop``). The KDE of held-out
-    original test samples is the ceiling (``"original"``)."""
+    a KDE of the training samples, ``kde_nearest_sq`` (mean squared whitened distance to the
+    nearest training sample, what drives the score), ``logpower_gap`` (mean log band power of
+    ``x_hat`` minus that of ``x``, nats), the group-level accuracy drops (``rs_drop``: the
+    paper's "performance drop"; ``rn_drop``), the mean mask and the mean epochs run.
+
+    Returns ``{"original": {...}, alignment: {f"{lam:g}": {...}}}``; the held-out original test
+    samples are the ceiling (``"original"``). lambda = 0 has no alignment term and is computed once.
+    """
     from tqdm.auto import tqdm
+
+    from eegnb.metrics.frequency_removal import kde_details, log_band_power
 
     sf = float(data.sfreq)
     edges = band_edges(sf, n_bands)
     te = np.asarray(split.test)
-    idx = explain_indices(split, n_explain, seed)
+    idx = explain_indices(split, n_explain, seed, data.subject)
     X = data.X[idx]
     Xtr = data.X[split.train]
     ref = (Xtr, data.subject[split.train])
-    out = {"original": {"kde": kde_score(Xtr, X, sfreq=sf), "kde_time": kde_score(Xtr, X, sfreq=sf, features="time")}}
-    for lam in tqdm(list(lambdas), desc="lambda", disable=not progress):
-        kw = dict(mask_kw or {}, lambda_dist=float(lam), keep_signals=True)
-        r = explain_mask(model, X, sfreq=sf, reference=ref, cache_dir=cache_dir, n_bands=n_bands, seed=seed, device=device, **kw)
-        g = removal_game(model, data.X[te], data.y[te], r.saliency, level="group", sfreq=sf, edges=edges, device=device, seed=seed)
-        out[f"{lam:g}"] = {
-            "kde": kde_score(Xtr, r.perturbed, sfreq=sf),
-            "kde_perturbation": kde_score(Xtr, r.perturbation, sfreq=sf),
-            "kde_time": kde_score(Xtr, r.perturbed, sfreq=sf, features="time"),
-            "rs_drop": g["rs_drop"],
-            "rn_drop": g["rn_drop"],
-            "mask_mean": float(r.saliency.mean()),
-        }
+    from eegnb.metrics.frequency_removal import salient_split
+
+    bt = band_truth(data.truth_freq, sf, data.n_times, edges) >= 0.5 if data.truth_freq is not None else None
+    lp_x = log_band_power(X, sfreq=sf, n_bands=n_bands)
+    d0 = kde_details(Xtr, X, sfreq=sf)
+    out = {"original": {"kde": d0["score"], "kde_nearest_sq": d0["nearest_sq"], "kde_dim": d0["dim"],
+                        "kde_time": kde_score(Xtr, X, sfreq=sf, features="time")}}
+    zero = None
+    for al in alignments:
+        out[al] = {}
+        for lam in tqdm(list(lambdas), desc=f"lambda ({al})", disable=not progress):
+            if lam == 0 and zero is not None:
+                out[al][f"{lam:g}"] = zero
+                continue
+            kw = dict(mask_kw or {}, lambda_dist=float(lam), keep_signals=True, alignment="complex" if lam == 0 else al)
+            r = explain_mask(model, X, sfreq=sf, reference=ref, cache_dir=cache_dir, n_bands=n_bands, seed=seed, device=device, **kw)
+            g = removal_game(model, data.X[te], data.y[te], r.saliency, level="group", sfreq=sf, edges=edges, device=device, seed=seed)
+            d = kde_details(Xtr, r.perturbed, sfreq=sf)
+            row = {
+                "kde": d["score"],
+                "kde_nearest_sq": d["nearest_sq"],
+                "kde_perturbation": kde_score(Xtr, r.perturbation, sfreq=sf),
+                "kde_time": kde_score(Xtr, r.perturbed, sfreq=sf, features="time"),
+                "logpower_gap": float(np.mean(log_band_power(r.perturbed, sfreq=sf, n_bands=n_bands) - lp_x)),
+                "rs_drop": g["rs_drop"],
+                "rn_drop": g["rn_drop"],
+                "mask_mean": float(r.saliency.mean()),
+                "epochs_mean": float(np.mean(r.epochs)),
+                "rs": g["rs"],
+                "ori": g["ori"],
+                # share of the planted components in the group map's salient half
+                "planted_in_salient": float(salient_split(r.saliency.mean(0))[bt].mean()) if bt is not None else float("nan"),
+            }
+            out[al][f"{lam:g}"] = row
+            if lam == 0:
+                zero = row
+    return out
+
+
+def alignment_diagnostic(X, subject) -> dict:
+    """Why the paper's complex L_dist acts like L1 shrinkage, measured on reference data
+    ``X (N, ch, t)`` with subjects ``(N,)``.
+
+    Per subject cluster (power-normalised, averaged over channels, bins and subjects):
+    ``mean_power_ratio`` = |mean complex spectrum|^2 / mean power (about 1 / N_k for random
+    phases), and the complex L_dist of three candidate perturbations: ``L_zero`` (x^{f,r} = 0),
+    ``L_mean`` (the cluster's mean spectrum, the minimiser) and ``L_sample`` (one of the
+    cluster's own samples, i.e. a perturbation that *is* data): a data-like perturbation costs
+    about twice as much as zero. The same for the log-power alignment (``logpower_*``), where
+    zero is expensive and a sample is cheap. ``n_per_subject`` the mean cluster size."""
+    from eegnb.explain.frequency_mask import Reference
+
+    X = np.asarray(X, np.float32)
+    subject = np.asarray(subject)
+    ref = Reference.from_data(X, subject)
+    rat, lz, lm, ls, pz, ps, sizes = [], [], [], [], [], [], []
+    for j, s in enumerate(ref.subjects):
+        f = torch.fft.rfft(torch.as_tensor(X[subject == s]), dim=-1)
+        P = ref.pow_mean[j].clamp_min(1e-20)
+        mu, var = ref.spec_mean[j], ref.spec_var[j]
+        rat.append(float(((mu.abs() ** 2) / P).mean()))
+        lz.append(float(((mu.abs() ** 2 + var) / P).mean()))
+        lm.append(float((var / P).mean()))
+        ls.append(float((((f - mu).abs() ** 2 + var) / P).mean()))
+        eps = 1e-2 * ref.pow_mean[j] + 1e-20
+        lmu, lvar = ref.logp_mean[j], ref.logp_var[j]
+        pz.append(float(((torch.log(eps) - lmu) ** 2 + lvar).mean()))
+        ps.append(float(((torch.log(f.abs() ** 2 + eps) - lmu) ** 2 + lvar).mean()))
+        sizes.append(int((subject == s).sum()))
+    return dict(mean_power_ratio=float(np.mean(rat)), inverse_cluster_size=float(np.mean(1 / np.asarray(sizes))),
+                L_zero=float(np.mean(lz)), L_mean=float(np.mean(lm)), L_sample=float(np.mean(ls)),
+                logpower_zero=float(np.mean(pz)), logpower_sample=float(np.mean(ps)), n_per_subject=float(np.mean(sizes)))
+
+
+def early_stopping_effect(model, data, split, *, n_explain: int, mask_kw=None, n_bands: int = 10, seed: int = 0,
+                          cache_dir=None, device=None) -> dict:
+    """Per-sample early stopping against the fixed budget (issue 17 target: at least half the
+    epochs, band AUC within 0.01): mean epochs run and band AUC (per subject's mean map, over
+    subjects) with ``early_stopping`` on and off, on the same samples."""
+    sf = float(data.sfreq)
+    edges = band_edges(sf, n_bands)
+    idx = explain_indices(split, n_explain, seed, data.subject)
+    ref = (data.X[split.train], data.subject[split.train])
+    bt = band_truth(data.truth_freq, sf, data.n_times, edges) if data.truth_freq is not None else None
+    out = {}
+    for es in (True, False):
+        t0 = time.perf_counter()
+        r = explain_mask(model, data.X[idx], sfreq=sf, reference=ref, cache_dir=cache_dir, n_bands=n_bands, seed=seed,
+                         device=device, **dict(mask_kw or {}, early_stopping=es))
+        row = {"epochs_mean": float(np.mean(r.epochs)), "epochs_max": int(np.max(r.epochs)),
+               "seconds": float(getattr(r, "seconds", time.perf_counter() - t0))}
+        if bt is not None:
+            a = band_auc_by_subject(r.saliency, bt, data.subject[idx], min_samples=1)
+            row["band_auc"] = a["mean"]
+            row["band_auc_per_subject"] = a["per_subject"]
+        out["on" if es else "off"] = row
+    out["epoch_ratio"] = out["on"]["epochs_mean"] / out["off"]["epochs_mean"]
+    if bt is not None:
+        out["auc_change"] = out["on"]["band_auc"] - out["off"]["band_auc"]
     return out
 
 
@@ -358,7 +549,7 @@ def ablation(model, data, split, *, variants=None, n_explain: int, mask_kw=None,
     sf = float(data.sfreq)
     edges = band_edges(sf, n_bands)
     te = np.asarray(split.test)
-    idx = explain_indices(split, n_explain, seed)
+    idx = explain_indices(split, n_explain, seed, data.subject)
     ref = (data.X[split.train], data.subject[split.train])
     out = {}
     for name, v in tqdm(list(variants.items()), desc="ablation", disable=not progress):

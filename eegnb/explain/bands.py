@@ -1,9 +1,18 @@
 """Frequency bands shared by every frequency-domain explainer.
 
-Frequency maps are ``(n, ch, n_bands)`` over equal-width one-sided bands from 0 Hz to
-Nyquist (default 10 bands, the frequency-mask paper's mask length), or over explicit
-``bands=[(lo_hz, hi_hz), ...]``. Bins are those of ``np.fft.rfftfreq(n_times, 1/sfreq)``;
-a bin belongs to the band with ``lo <= f < hi`` (the last band also takes ``f == hi``).
+**One default layout.** ``frequency_mask``, ``dft_lrp`` and ``easypeasi`` all default to
+:data:`DEFAULT_N_BANDS` = 10 equal-width one-sided bands from 0 Hz to Nyquist
+(:func:`default_band_edges`). Why this layout: it covers every rfft bin, so a mask or a removal
+game touches the whole spectrum (named EEG bands leave bins below 1 Hz and above 40-45 Hz
+out, where a model may still read evidence); it is paper 2's mask length; and it is defined
+for any sampling rate. Each method reports the edges it used as ``info["band_edges"]``
+``(n_bands, 2)`` Hz. Paper-faithful or named layouts are one keyword away:
+``bands="easypeasi"`` (the easyPEASI paper's 6 named bands, :data:`EASYPEASI_BANDS`),
+``bands="eeg"`` (:data:`EEG_BANDS`), ``bands=[(lo, hi), ...]`` / a dict, or ``n_bands=k``.
+
+Frequency maps are ``(n, ch, n_bands)``. Bins are those of ``np.fft.rfftfreq(n_times,
+1/sfreq)``; a bin belongs to the band with ``lo <= f < hi`` (the last band also takes
+``f == hi``); bins in no band are left out of every band.
 """
 
 from __future__ import annotations
@@ -35,11 +44,26 @@ def rfft_freqs(n_times: int, sfreq: float) -> np.ndarray:
     return np.fft.rfftfreq(n_times, 1.0 / sfreq)
 
 
-def band_edges(sfreq: float, n_bands: int = 10, bands=None) -> np.ndarray:
+#: The shared default: this many equal-width bands from 0 Hz to Nyquist (module docstring).
+DEFAULT_N_BANDS = 10
+
+#: Named layouts accepted as ``bands="..."``.
+NAMED_LAYOUTS = {"easypeasi": EASYPEASI_BANDS, "eeg": EEG_BANDS}
+
+
+def band_edges(sfreq: float, n_bands: int | None = DEFAULT_N_BANDS, bands=None) -> np.ndarray:
     """Band edges in Hz, ``(n_bands, 2)``: equal-width from 0 to Nyquist, or ``bands`` as given.
 
-    ``bands`` may be a list of ``(lo, hi)`` or a dict name -> ``(lo, hi)``.
+    ``bands`` may be a list of ``(lo, hi)``, a dict name -> ``(lo, hi)`` or the name of a
+    layout in :data:`NAMED_LAYOUTS` (``"easypeasi"``, ``"eeg"``); ``n_bands=None`` means
+    :data:`DEFAULT_N_BANDS`.
     """
+    if isinstance(bands, str):
+        if bands not in NAMED_LAYOUTS:
+            raise ValueError(f"bands must be one of {sorted(NAMED_LAYOUTS)}, (lo, hi) pairs or a dict; got {bands!r}")
+        bands = NAMED_LAYOUTS[bands]
+    if n_bands is None:
+        n_bands = DEFAULT_N_BANDS
     if bands is not None:
         vals = list(bands.values()) if isinstance(bands, dict) else list(bands)
         edges = np.asarray(vals, dtype=float)
@@ -50,6 +74,11 @@ def band_edges(sfreq: float, n_bands: int = 10, bands=None) -> np.ndarray:
         raise ValueError(f"n_bands must be >= 1, got {n_bands}")
     e = np.linspace(0.0, sfreq / 2.0, n_bands + 1)
     return np.stack([e[:-1], e[1:]], axis=1)
+
+
+def default_band_edges(sfreq: float) -> np.ndarray:
+    """The shared default layout ``(DEFAULT_N_BANDS, 2)`` Hz (module docstring)."""
+    return band_edges(sfreq, DEFAULT_N_BANDS)
 
 
 def band_labels(edges: np.ndarray) -> list[str]:

@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from eegnb.explain import lrp
-from eegnb.explain.bands import aggregate_bins, band_edges, rfft_freqs
+from eegnb.explain.bands import DEFAULT_N_BANDS, aggregate_bins, band_edges, rfft_freqs
 from eegnb.explain.registry import frozen, register
 
 __all__ = [
@@ -249,7 +249,7 @@ class DFTLRP:
         """Relevance per channel and frequency bin ``(n, ch, n_times // 2 + 1)``."""
         return self._run(X, target, "dft")[0]
 
-    def bands(self, X, target=None, *, n_bands: int = 10, bands=None) -> np.ndarray:
+    def bands(self, X, target=None, *, n_bands: int = DEFAULT_N_BANDS, bands=None) -> np.ndarray:
         """Relevance per channel and band ``(n, ch, n_bands)`` (signed sums over the bins)."""
         R = self.spectrum(X, target)
         n_times = X.shape[-1]
@@ -273,16 +273,20 @@ class DFTLRP:
     description="DFT-LRP: LRP (epsilon by default) through a virtual DFT inspection layer, summed per band",
     paper="paper 3 (Vielhaben et al. 2024 virtual inspection layer)",
 )
-def dft_lrp(model, X, target, sfreq: float, n_bands: int = 10, bands=None, rule: str = "epsilon",
-            spectrum: bool = False, **rule_kw) -> np.ndarray:
-    """Relevance per channel and band ``(n, ch, n_bands)`` from DFT-LRP (``rule``: see ``lrp.RULES``).
+def dft_lrp(model, X, target, sfreq: float, n_bands: int = DEFAULT_N_BANDS, bands=None, rule: str = "epsilon",
+            spectrum: bool = False, **rule_kw):
+    """Relevance per channel and band ``(n, ch, n_bands)`` from DFT-LRP (``rule``: see ``lrp.RULES``)
+    and info ``{"band_edges" (n_bands, 2) Hz}``.
 
+    Bands: the shared default layout of :mod:`eegnb.explain.bands` (10 equal-width bands from
+    0 Hz to Nyquist), ``n_bands`` or ``bands`` (pairs, dict or a layout name such as ``"eeg"``).
     ``spectrum=True`` returns the full per-bin relevance ``(n, ch, n_times // 2 + 1)`` over
-    ``np.fft.rfftfreq(n_times, 1 / sfreq)`` instead (``n_bands`` and ``bands`` are then unused).
+    ``np.fft.rfftfreq(n_times, 1 / sfreq)`` instead (``n_bands`` and ``bands`` are then unused;
+    the info then holds ``freqs``).
     """
     d = DFTLRP(model, sfreq, rule=rule, **rule_kw)
     if spectrum:
         if bands is not None:
             raise ValueError("give either spectrum=True (per-bin relevance) or bands, not both")
-        return d.spectrum(X, target)
-    return d.bands(X, target, n_bands=n_bands, bands=bands)
+        return d.spectrum(X, target), dict(freqs=d.freqs(X.shape[-1]))
+    return d.bands(X, target, n_bands=n_bands, bands=bands), dict(band_edges=band_edges(sfreq, n_bands, bands))

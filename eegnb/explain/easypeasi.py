@@ -2,23 +2,33 @@
 "simple perturbation" baseline of paper 2 (Wang et al., its Fig. 6).
 
 For every channel ``c`` and band ``b`` the real and the imaginary rfft coefficients of the
-bins in ``b`` on ``c`` are replaced by Gaussian noise with the mean and standard deviation of
-those coefficients (real and imaginary parts separately), the signal is inverted with
-``irfft`` and fed to the model. Only channel ``c`` changes. The score of ``(c, b)`` is
+bins in ``b`` on ``c`` are replaced by Gaussian noise with a mean and standard deviation
+(real and imaginary parts separately), the signal is inverted with ``irfft`` and fed to the
+model. Only channel ``c`` changes. The score of ``(c, b)`` is
 
-- instance level: the drop in the target-class probability of each sample,
-  ``p_target(x) - p_target(x_perturbed)`` (``explain("easypeasi", ...)``, ``(n, ch, n_bands)``,
-  signed: a negative value means the noise raised the probability);
+- instance level, three readings (all returned, :class:`EasyPEASIResult`):
+  ``instance`` the signed drop in the target-class probability ``p_t(x) - p_t(x_pert)``
+  (the original's score; a negative value means the noise raised the probability),
+  ``instance_abs`` its absolute value ``|p_t(x) - p_t(x_pert)|`` (any change counts) and
+  ``instance_logit`` the drop in the target's log-odds ``z_t - logsumexp_{j != t} z_j``
+  (does not saturate: a model at p = 0.999 still shows a change). ``explain("easypeasi",
+  score="prob" | "abs" | "logit")`` picks one;
 - group level: the drop in accuracy over the samples (:func:`easypeasi_group`, ``(ch, n_bands)``).
 
-Noise statistics: ``noise_stats="sample"`` (default) takes the mean/std of the band's
-coefficients in that sample and channel; ``"dataset"`` pools them over all samples passed in
-(per channel and band), which also removes between-sample power differences. The cost is one
-forward pass per sample, channel, band and repeat (``n * ch * n_bands * n_repeats``, plus ``n``
-for the unperturbed baseline), done in batches; :attr:`EasyPEASIResult.n_forward` reports it.
-Default bands: :data:`eegnb.explain.bands.EASYPEASI_BANDS` (delta 1-4, theta 4-8, alpha 8-12,
-low beta 12-16, beta 16-25, gamma 25-40 Hz); ``n_bands=10`` gives the frequency mask's
-equal-width bands. Walked through in ``notebooks/20_frequency_mask_method.ipynb``.
+Noise statistics: ``noise_stats="sample"`` (default, the original code's choice) takes the
+mean/std of the band's coefficients in that sample and channel, so the noise keeps the band's
+power: on evidence carried by band *power* easyPEASI then sees almost nothing. ``"dataset"``
+pools them over all samples passed in (per channel and band), which replaces a sample's band
+power by the pooled one and so removes between-sample (and between-class) power differences.
+
+Batched inference: the perturbed copies of many samples (every channel of ``rows`` samples,
+``rows = forward_batch // ch``) are stacked into one model call; the cost is one forward pass
+per sample, channel, band and repeat (``n * ch * n_bands * n_repeats``, plus ``n`` for the
+unperturbed baseline); :attr:`EasyPEASIResult.n_forward` reports it.
+Default bands: the shared layout of :mod:`eegnb.explain.bands` (10 equal-width bands from 0 Hz
+to Nyquist); ``bands="easypeasi"`` gives the easyPEASI paper's named bands (delta 1-4, theta
+4-8, alpha 8-12, low beta 12-16, beta 16-25, gamma 25-40 Hz). Walked through in
+``notebooks/20_frequency_mask_method.ipynb``.
 
 Hand-written: no library implements easyPEASI.
 """
@@ -31,23 +41,35 @@ import numpy as np
 import torch
 from torch import nn
 
-from eegnb.explain.bands import EASYPEASI_BANDS, band_edges, band_labels, bin_band_index, rfft_freqs
+from eegnb.explain.bands import EASYPEASI_BANDS, band_edges, band_labels, bin_band_index, rfft_freqs  # noqa: F401
 from eegnb.explain.registry import check_target, frozen, register
 from eegnb.utils import model_device, to_numpy
+
+SCORES = ("prob", "abs", "logit")
 
 
 @dataclass
 class EasyPEASIResult:
-    """instance ``(n, ch, n_bands)`` drop in target-class probability (mean over repeats);
-    group ``(ch, n_bands)`` drop in accuracy against ``y`` (or against the target when no
-    ``y``); acc ``float`` unperturbed accuracy; edges ``(n_bands, 2)`` Hz; n_forward: number of
-    single-sample forward passes used (baseline included)."""
+    """instance ``(n, ch, n_bands)`` signed drop in target-class probability (mean over
+    repeats); instance_abs the mean absolute drop; instance_logit the mean drop in the target's
+    log-odds; group ``(ch, n_bands)`` drop in accuracy against ``y`` (or against the target
+    when no ``y``); acc ``float`` unperturbed accuracy; edges ``(n_bands, 2)`` Hz; n_forward:
+    number of single-sample forward passes used (baseline included); noise_stats the variant."""
 
     instance: np.ndarray
     group: np.ndarray
     acc: float
     edges: np.ndarray
     n_forward: int
+    instance_abs: np.ndarray | None = None
+    instance_logit: np.ndarray | None = None
+    noise_stats: str = "sample"
+
+    def score(self, kind: str = "prob") -> np.ndarray:
+        """Instance map ``(n, ch, n_bands)`` for ``kind`` in :data:`SCORES`."""
+        if kind not in SCORES:
+            raise ValueError(f"score must be one of {SCORES}, got {kind!r}")
+        return {"prob": self.instance, "abs": self.instance_abs, "logit": self.instance_logit}[kind]
 
     @property
     def band_labels(self) -> list[str]:
@@ -55,9 +77,16 @@ class EasyPEASIResult:
 
 
 def _edges(sfreq: float, n_bands, bands) -> np.ndarray:
-    if bands is None and n_bands is None:
-        bands = EASYPEASI_BANDS
-    return band_edges(sfreq, n_bands or 10, bands)
+    return band_edges(sfreq, n_bands, bands)  # None, None: the shared default layout
+
+
+def log_odds(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Target log-odds ``z_t - logsumexp_{j != t} z_j`` of ``logits (..., k)``, ``target`` broadcast
+    to ``logits.shape[:-1]``."""
+    t = target.expand(logits.shape[:-1]).unsqueeze(-1)
+    zt = logits.gather(-1, t)[..., 0]
+    others = logits.scatter(-1, t, float("-inf"))
+    return zt - torch.logsumexp(others, -1)
 
 
 def _band_stats(Xf: torch.Tensor, sel: torch.Tensor, pooled: bool):
@@ -111,18 +140,22 @@ def easypeasi_scores(
     model = model.to(dev)
     gen = torch.Generator().manual_seed(seed)
     with frozen(model):
-        p0 = torch.cat([torch.softmax(model(X[i : i + forward_batch].to(dev)), 1).cpu() for i in range(0, n, forward_batch)])
+        z0 = torch.cat([model(X[i : i + forward_batch].to(dev)).float().cpu() for i in range(0, n, forward_batch)])
+        p0 = torch.softmax(z0, 1)
         # check_target refuses negative indices, which p0[:, tgt] would take from the end
         tgt = p0.argmax(1) if target is None else check_target(target, n, p0.shape[1])
         labels = tgt if y is None else torch.as_tensor(to_numpy(y)).long()
         if labels.shape != (n,):
             raise ValueError(f"y must have shape ({n},), got {tuple(labels.shape)}")
         pt0 = p0[torch.arange(n), tgt]
+        lo0 = log_odds(z0, tgt)
         acc0 = float((p0.argmax(1) == labels).float().mean())
         Xf = torch.fft.rfft(X, dim=-1)
         inst = torch.zeros(n, n_ch, len(edges))
+        inst_abs, inst_lo = torch.zeros_like(inst), torch.zeros_like(inst)
         group = torch.zeros(n_ch, len(edges))
-        rows = max(1, forward_batch // n_ch)  # samples per batch; each carries all channels
+        rows = max(1, forward_batch // n_ch)  # samples per model call; each carries all channels
+        ar = torch.arange(n_ch)
         jobs = [(b, r) for b in range(len(edges)) if (bidx == b).any() for r in range(n_repeats)]
         for b, _r in tqdm(jobs, desc="easyPEASI bands", leave=False, disable=not progress):
             sel = torch.as_tensor(bidx == b)
@@ -142,16 +175,21 @@ def easypeasi_scores(
                 dspec[..., sel] = noise - xf[..., sel]
                 delta = torch.fft.irfft(dspec, n=n_t, dim=-1)  # (m, ch, t)
                 xp = X[i : i + m].unsqueeze(1).repeat(1, n_ch, 1, 1)  # (m, c_perturbed, ch, t)
-                ar = torch.arange(n_ch)
                 xp[:, ar, ar, :] += delta
-                p = torch.softmax(model(xp.reshape(m * n_ch, n_ch, n_t).to(dev)), 1).cpu().reshape(m, n_ch, -1)
-                inst[i : i + m, :, b] += pt0[i : i + m, None] - p[torch.arange(m), :, tgt[i : i + m]]
-                correct += (p.argmax(2) == labels[i : i + m, None]).float().sum(0)
+                z = model(xp.reshape(m * n_ch, n_ch, n_t).to(dev)).float().cpu().reshape(m, n_ch, -1)
+                tg = tgt[i : i + m, None]
+                pt = torch.softmax(z, -1).gather(-1, tg.expand(m, n_ch)[..., None])[..., 0]
+                d = pt0[i : i + m, None] - pt
+                inst[i : i + m, :, b] += d
+                inst_abs[i : i + m, :, b] += d.abs()
+                inst_lo[i : i + m, :, b] += lo0[i : i + m, None] - log_odds(z, tg)
+                correct += (z.argmax(2) == labels[i : i + m, None]).float().sum(0)
             group[:, b] += acc0 - correct / n
-        inst /= n_repeats
-        group /= n_repeats
+        for a in (inst, inst_abs, inst_lo, group):
+            a /= n_repeats
     n_forward = n + n * n_ch * int(sum((bidx == b).any() for b in range(len(edges)))) * n_repeats
-    return EasyPEASIResult(inst.numpy(), group.numpy(), acc0, edges, n_forward)
+    return EasyPEASIResult(inst.numpy(), group.numpy(), acc0, edges, n_forward, inst_abs.numpy(), inst_lo.numpy(),
+                           noise_stats)
 
 
 def easypeasi_group(model: nn.Module, X, y, *, sfreq: float, **kw) -> np.ndarray:
@@ -167,10 +205,15 @@ def easypeasi_group(model: nn.Module, X, y, *, sfreq: float, **kw) -> np.ndarray
     needs_sfreq=True,
     description="drop in target-class probability when a channel's band is replaced by matched Gaussian noise",
     paper="paper 2 baseline (Nahmias & Kontson 2020, easyPEASI)",
-    defaults=dict(n_bands=None, bands=None, n_repeats=1, noise_stats="sample", forward_batch=512, seed=0),
+    defaults=dict(n_bands=10, bands=None, n_repeats=1, noise_stats="sample", score="prob", forward_batch=512, seed=0),
 )
-def easypeasi(model: nn.Module, X: torch.Tensor, target: torch.Tensor, *, sfreq: float, **kw) -> np.ndarray:
-    """Instance-level easyPEASI ``(n, ch, n_bands)``; keywords as :func:`easypeasi_scores`
-    (``n_bands``/``bands``, ``n_repeats``, ``noise_stats``, ``forward_batch``, ``seed``)."""
+def easypeasi(model: nn.Module, X: torch.Tensor, target: torch.Tensor, *, sfreq: float, score: str = "prob", **kw):
+    """Instance-level easyPEASI ``(n, ch, n_bands)`` and info ``{"band_edges" (n_bands, 2) Hz}``;
+    ``score`` in :data:`SCORES` (signed probability drop, absolute drop, log-odds drop);
+    keywords as :func:`easypeasi_scores` (``n_bands``/``bands``, ``n_repeats``,
+    ``noise_stats``, ``forward_batch``, ``seed``)."""
+    if score not in SCORES:
+        raise ValueError(f"score must be one of {SCORES}, got {score!r}")
     kw.setdefault("device", X.device)
-    return easypeasi_scores(model, X, target, sfreq=sfreq, **kw).instance
+    res = easypeasi_scores(model, X, target, sfreq=sfreq, **kw)
+    return res.score(score), dict(band_edges=np.asarray(res.edges, float))

@@ -6,7 +6,10 @@
 - :func:`plot_removal`: accuracies Ori / RN / RS per model and method (paper Figs. 7, 8, 9).
 - :func:`plot_spectrum_walkthrough`: one sample through the method: spectrum, learned mask,
   perturbation, perturbed spectrum and signal (notebook 20).
-- :func:`plot_band_auc`: band ROC-AUC against the planted truth, mean +- SEM over subjects.
+- :func:`plot_band_auc`: band ROC-AUC against the planted truth, mean and 95 % CI over subjects,
+  y from 0 with the chance line.
+- :func:`plot_easypeasi_variants`: band AUC of easyPEASI's noise x score variants with the
+  mask, random and oracle controls (``figures/20-easypeasi-variants``).
 - :func:`plot_lambda_sweep`: KDE score and accuracy drop against lambda (paper Table 2).
 - :func:`plot_ablation`: RN/RS per ablation variant (paper Table 3).
 
@@ -22,12 +25,30 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from eegnb.explain.bands import band_labels
-from eegnb.plots.core import bar_with_sem
 
 GAME_COLORS = {"ori": "#4a5568", "rn": "#3182ce", "rs": "#e53e3e"}
 GAME_LABELS = {"ori": "Ori", "rn": "RN (non-salient removed)", "rs": "RS (salient removed)"}
-METHOD_LABELS = {"ours": "frequency mask (ours)", "easypeasi": "easyPEASI", "random": "random maps"}
-SHORT_LABELS = {"ours": "mask (ours)", "easypeasi": "easyPEASI", "random": "random"}
+METHOD_LABELS = {"ours": "frequency mask (ours)", "easypeasi": "easyPEASI", "random": "random maps",
+                 "oracle": "oracle (planted truth)"}
+SHORT_LABELS = {"ours": "mask (ours)", "easypeasi": "easyPEASI", "random": "random", "oracle": "oracle"}
+SCORE_LABELS = {"prob": "signed prob. drop", "abs": "|prob. drop|", "logit": "log-odds drop", "accuracy": "accuracy drop"}
+METHOD_COLORS = {"ours": "#2f855a", "easypeasi": "#b7791f", "random": "#a0aec0", "oracle": "#2d3748"}
+
+
+def method_label(m: str, short: bool = False) -> str:
+    """Readable name of a method key, including easyPEASI variants ``easypeasi_<noise>_<score>``."""
+    if m.startswith("easypeasi_"):
+        _, noise, score = m.split("_", 2)
+        if short:
+            return f"easyPEASI\n{noise} noise\n{SCORE_LABELS.get(score, score)}"
+        return f"easyPEASI {noise} noise, {SCORE_LABELS.get(score, score)}"
+    return (SHORT_LABELS if short else METHOD_LABELS).get(m, m)
+
+
+def method_color(m: str) -> str:
+    if m.startswith("easypeasi_"):
+        return {"sample": "#d69e2e", "dataset": "#9c4221"}.get(m.split("_")[1], "#b7791f")
+    return METHOD_COLORS.get(m, "grey")
 MODEL_LABELS = {"eegnet": "EEGNet", "tsception": "TSception", "deepconvnet": "DeepConvNet"}
 
 
@@ -116,7 +137,8 @@ def plot_removal(acc: Mapping[str, Mapping[str, Mapping[str, float]]], *, level_
 
     ``acc[model][method] = {"ori", "rn", "rs"}``; numbers printed on the bars."""
     models = list(acc)
-    fig, axes = plt.subplots(1, len(models), figsize=(3.2 * len(models) + 1.6, 3.0), squeeze=False, sharey=True)
+    n_m = max(len([m for m in methods if m in acc[k]]) for k in models)
+    fig, axes = plt.subplots(1, len(models), figsize=((0.95 * n_m + 0.8) * len(models) + 1.8, 3.4), squeeze=False, sharey=True)
     w = 0.26
     for ax, model in zip(axes[0], models):
         meths = [m for m in methods if m in acc[model]]
@@ -127,8 +149,8 @@ def plot_removal(acc: Mapping[str, Mapping[str, Mapping[str, float]]], *, level_
             for b, v in zip(bars, vals):
                 ax.text(b.get_x() + b.get_width() / 2, v + 0.01, f"{v:.2f}", ha="center", va="bottom", fontsize=6)
         ax.set_xticks(range(len(meths)))
-        ax.set_xticklabels([SHORT_LABELS.get(m, m) for m in meths], fontsize=8)
-        ax.axhline(chance, color="grey", ls="--", lw=0.8)
+        ax.set_xticklabels([method_label(m, short=True) for m in meths], fontsize=6, rotation=30, ha="right")
+        ax.axhline(chance, color="grey", ls="--", lw=0.8, label="chance")
         ax.set_ylim(0, 1.12)
         ax.set_title(MODEL_LABELS.get(model, model))
     axes[0, 0].set_ylabel("accuracy")
@@ -201,40 +223,74 @@ def plot_spectrum_walkthrough(x: np.ndarray, mask_bins: np.ndarray, perturbed: n
     return fig
 
 
-def plot_band_auc(band_auc: Mapping[str, Mapping], *, title: str = "", ax=None):
-    """Band ROC-AUC against the planted truth per method: mean +- SEM over subjects, subjects as dots."""
+def plot_band_auc(band_auc: Mapping[str, Mapping], *, title: str = "", ax=None, methods: Sequence[str] | None = None):
+    """Band ROC-AUC against the planted truth per method: mean with a 95 % t-interval over
+    subjects (whiskers), subjects as dots, chance (0.5) dashed. The y-axis runs from 0 to 1, so
+    no bar is hidden. Subjects left out for too few samples are counted in the x labels."""
+    from eegnb.stats import mean_ci
+
     if ax is None:
         _, ax = plt.subplots(figsize=(3.6, 3.0))
-    meths = list(band_auc)
-    vals = [list(band_auc[m]["per_subject"].values()) for m in meths]
-    colors = {"ours": "#2f855a", "easypeasi": "#b7791f", "random": "#a0aec0"}
-    bar_with_sem(ax, [METHOD_LABELS.get(m, m) for m in meths], vals, colors=[colors.get(m, "grey") for m in meths],
-                 ylabel="band ROC-AUC vs planted truth", chance=0.5)
-    ax.set_ylim(0.3, 1.02)
-    if title:
-        ax.set_title(title)
+    meths = [m for m in (methods or list(band_auc)) if m in band_auc]
+    vals = [np.asarray(list(band_auc[m]["per_subject"].values()), float) for m in meths]
+    cis = [mean_ci(v, unit_name="subject") for v in vals]
+    x = np.arange(len(meths))
+    means = np.array([c["mean"] for c in cis])
+    err = np.array([[c["mean"] - c["lo"], c["hi"] - c["mean"]] if np.isfinite(c["lo"]) else [0, 0] for c in cis]).T
+    ax.bar(x, means, yerr=err, color=[method_color(m) for m in meths], capsize=3, alpha=0.85)
+    for i, v in enumerate(vals):
+        ax.scatter(np.full(len(v), x[i]) + np.linspace(-0.15, 0.15, len(v)), v, s=8, color="k", zorder=3)
+    ex = band_auc[meths[0]].get("excluded") or {} if meths else {}
+    ax.set_xticks(x)
+    ax.set_xticklabels([method_label(m, short=True) for m in meths], rotation=90, fontsize=6)
+    ax.axhline(0.5, color="grey", ls="--", lw=0.8, label="chance (0.5)")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("band ROC-AUC vs planted truth\n(mean, 95% CI over subjects)")
+    ax.legend(fontsize=6, loc="lower right")
+    n_kept = len(vals[0]) if vals else 0
+    note = f"{n_kept} subjects" + (f", {len(ex)} left out (too few segments)" if ex else "")
+    ax.set_title(f"{title}\n({note})" if title else f"({note})", fontsize=8)
     return ax.figure
 
 
-def plot_lambda_sweep(table: Mapping[str, Mapping[str, float]]):
-    """Paper Table 2 as a figure: KDE log-likelihood of perturbed samples (left; dashed: held-out
-    original samples) and the group-level accuracy drops (right) for each lambda."""
-    lams = [k for k in table if k != "original"]
+def plot_easypeasi_variants(results: Mapping[str, Mapping[str, Mapping]], *, noises=("sample", "dataset"),
+                            scores=("prob", "abs", "logit")):
+    """``figures/20-easypeasi-variants``: per model (panel), band ROC-AUC of easyPEASI's noise x
+    score variants beside the mask, random and oracle (mean, 95 % CI over subjects, dots =
+    subjects). ``results[model] = band_auc`` dict of :func:`run_model`."""
+    models = list(results)
+    fig, axes = plt.subplots(1, len(models), figsize=(5.2 * len(models) + 0.6, 4.6), squeeze=False, sharey=True)
+    order = ["random", "ours"] + [f"easypeasi_{n}_{s}" for n in noises for s in scores] + ["oracle"]
+    for ax, mname in zip(axes[0], models):
+        plot_band_auc(results[mname], title=MODEL_LABELS.get(mname, mname), ax=ax, methods=order)
+    fig.tight_layout()
+    return fig
+
+
+def plot_lambda_sweep(table: Mapping[str, Mapping]):
+    """Paper Table 2 as a figure, one line per alignment variant: KDE log-likelihood of the
+    perturbed samples (left; dotted: held-out original samples) and the group-level accuracy
+    drop when the salient half is removed (right; RN dashed), against lambda."""
+    aligns = [k for k in table if k != "original"]
+    lams = sorted({lam for a in aligns for lam in table[a]}, key=float, reverse=True)
     x = np.arange(len(lams))
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.6, 2.9))
-    a1.plot(x, [table[k]["kde"] for k in lams], "o-", color="#3182ce", label=r"perturbed $\hat{x}$")
-    a1.plot(x, [table[k]["kde_perturbation"] for k in lams], "s--", color="#dd6b20", label="perturbation alone")
+    colors = {"complex": "#3182ce", "magnitude": "#805ad5", "logpower": "#dd6b20"}
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.2, 3.1))
+    for al in aligns:
+        c = colors.get(al, "grey")
+        a1.plot(x, [table[al].get(k, {}).get("kde", np.nan) for k in lams], "o-", color=c, label=f"perturbed $\\hat{{x}}$, {al} alignment")
+        a2.plot(x, [table[al].get(k, {}).get("rs_drop", np.nan) for k in lams], "o-", color=c, label=f"RS drop, {al}")
+        a2.plot(x, [table[al].get(k, {}).get("rn_drop", np.nan) for k in lams], "s--", color=c, alpha=0.6, label=f"RN drop, {al}")
     if "original" in table:
         a1.axhline(table["original"]["kde"], color="k", ls=":", lw=0.9, label="held-out originals")
     a1.set_ylabel("KDE log-likelihood\n(log band power features)")
-    a1.legend(fontsize=7)
-    a2.plot(x, [table[k]["rs_drop"] for k in lams], "o-", color=GAME_COLORS["rs"], label="drop when salient removed (RS)")
-    a2.plot(x, [table[k]["rn_drop"] for k in lams], "o-", color=GAME_COLORS["rn"], label="drop when non-salient removed (RN)")
-    a2.set_ylabel("accuracy drop")
-    a2.legend(fontsize=7)
+    a1.legend(fontsize=6, loc="center left")
+    a2.set_ylabel("group-level accuracy drop")
+    a2.legend(fontsize=6)
     for a in (a1, a2):
         a.set_xticks(x)
-        a.set_xticklabels([r"$\lambda$=" + k for k in lams], rotation=30)
+        a.set_xticklabels([f"{k}" for k in lams])
+        a.set_xlabel(r"alignment weight $\lambda$")
     fig.tight_layout()
     return fig
 
