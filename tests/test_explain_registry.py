@@ -113,3 +113,21 @@ def test_return_info_merges_batches():
         assert isinstance(explain("_fake_info", m, X), np.ndarray)
     finally:
         REG.pop("_fake_info", None)
+
+
+def test_return_info_band_edges_shared_when_batch_equals_bands():
+    from eegnb.explain.registry import register, METHODS as REG
+
+    edges = np.array([[0.0, 4.0], [4.0, 8.0]])
+
+    def fake(model, X, target, **kw):
+        return np.ones((len(X), X.shape[1], 2), np.float32), {"band_edges": edges}
+
+    register("_fake_edges", domain="frequency", description="test only")(fake)
+    try:
+        m = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 8, 2))
+        X = np.zeros((4, 3, 8), np.float32)
+        _, info = explain("_fake_edges", m, X, batch_size=2, return_info=True)
+        np.testing.assert_array_equal(info["band_edges"], edges)
+    finally:
+        REG.pop("_fake_edges", None)

@@ -253,6 +253,11 @@ def explain(
     return out
 
 
+#: Info that describes the map layout, never one sample (a batch of n_bands samples must not
+#: concatenate the band edges).
+_SHARED_INFO = frozenset({"band_edges", "freqs", "method", "domain"})
+
+
 def _merge_info(infos: list[tuple[int, dict]], **base) -> dict:
     """Join per-batch info: per-sample arrays (first axis = batch length) are concatenated,
     anything else must agree across batches (e.g. band edges)."""
@@ -260,7 +265,8 @@ def _merge_info(infos: list[tuple[int, dict]], **base) -> dict:
     keys = {k for _, inf in infos for k in inf}
     for k in sorted(keys):
         vals = [(nb, inf.get(k)) for nb, inf in infos]
-        per_sample = all(isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == nb for nb, v in vals)
+        per_sample = k not in _SHARED_INFO and all(
+            isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == nb for nb, v in vals)
         if per_sample and len(vals) > 1:
             info[k] = np.concatenate([v for _, v in vals])
         else:
