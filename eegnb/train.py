@@ -25,8 +25,8 @@ import pandas as pd
 import torch
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
-from tqdm.auto import tqdm
 
+from eegnb.progress import tqdm
 from eegnb.utils import (
     atomic_torch_save,
     clean_orphans,

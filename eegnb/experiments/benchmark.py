@@ -38,9 +38,9 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from eegnb.explain import METHODS, band_edges, band_truth, explain
+from eegnb.progress import tqdm
 from eegnb.utils import cached, fingerprint
 
 #: Methods explained in each run, in display order. Controls are added by the benchmark.

@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from eegnb.explain import crp as crp_explain
 from eegnb.explain.bands import EEG_BANDS, aggregate_bins, band_edges, rfft_freqs
+from eegnb.progress import tqdm
 from eegnb.utils import cached, fingerprint
 
 __all__ = [

@@ -370,9 +370,8 @@ def run_loso(name: str, data, subjects, *, n_explain: int, fit_kw: dict, mask_kw
     train ``name`` on the others (one validation subject), explain ``n_explain`` of the held-out
     subject's samples and play the RN/RS game on all of them (group) and on the explained ones
     (instance)."""
-    from tqdm.auto import tqdm
-
     from eegnb.explain import predict
+    from eegnb.progress import tqdm
     from eegnb.train import loso
 
     sf = float(data.sfreq)
@@ -425,9 +424,8 @@ def lambda_sweep(model, data, split, *, lambdas=LAMBDAS, alignments=("complex",)
     Returns ``{"original": {...}, alignment: {f"{lam:g}": {...}}}``; the held-out original test
     samples are the ceiling (``"original"``). lambda = 0 has no alignment term and is computed once.
     """
-    from tqdm.auto import tqdm
-
     from eegnb.metrics.frequency_removal import kde_details, log_band_power
+    from eegnb.progress import tqdm
 
     sf = float(data.sfreq)
     edges = band_edges(sf, n_bands)
@@ -543,7 +541,7 @@ def ablation(model, data, split, *, variants=None, n_explain: int, mask_kw=None,
              cache_dir=None, device=None, progress: bool = False) -> dict:
     """Ablation (paper 2, Table 3): RN/RS accuracies at group and instance level for the full
     method, no L1 terms, a one-branch generator and a GRU generator, plus seconds per fit."""
-    from tqdm.auto import tqdm
+    from eegnb.progress import tqdm
 
     variants = ABLATIONS if variants is None else variants
     sf = float(data.sfreq)

@@ -43,7 +43,6 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.metrics import f1_score, precision_recall_fscore_support
-from tqdm.auto import tqdm
 
 from eegnb.metrics.modality import (
     MODALITIES,
@@ -55,6 +54,7 @@ from eegnb.metrics.modality import (
     recording_means,
     shares_from_relevance,
 )
+from eegnb.progress import tqdm
 from eegnb.utils import cached
 
 #: The paper's three LRP settings, each rule applied to every conv and dense layer.

@@ -122,7 +122,7 @@ def easypeasi_scores(
     ``y (n,)`` the labels for the group-level accuracy drop (default: ``target``). See the
     module docstring for ``noise_stats`` and the bands.
     """
-    from tqdm.auto import tqdm
+    from eegnb.progress import tqdm
 
     if sfreq is None or sfreq <= 0:
         raise ValueError(f"sfreq must be a positive sampling rate in Hz, got {sfreq!r}")

@@ -563,7 +563,7 @@ class FrequencyMask:
     def _fit_batch(self, model, X, target, bidx_np, ref: Reference | None) -> dict:
         """Optimise every sample of ``X (n, ch, t)`` with its own mask, generator, loss and
         early-stopping state, all in one batched tensor (module doc, step 6)."""
-        from tqdm.auto import tqdm
+        from eegnb.progress import tqdm
 
         dev = X.device
         n, n_ch, n_t = X.shape

@@ -47,11 +47,11 @@ fig_dir = None  # None: an interactive run, figures in runs/interactive/figures;
 fig_format = "png"  # "pdf" or "svg" (or "png,pdf"): 300-dpi vector files for publication
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 
 import eegnb
 from eegnb.data import simulate
+from eegnb.data.views import plot_traces
 
 nb = eegnb.notebook.setup("00", seed=seed, device=device, fig_dir=fig_dir, fig_format=fig_format, cache_dir=cache_dir, quick=quick)
 n_subjects = 1 if quick else 2  # derived sizes live here, not in the parameters cell
@@ -67,13 +67,10 @@ data
 # A figure, saved through `nb.savefig` so it lands in `fig_dir` with the notebook's number.
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 2.5))
-t = np.arange(data.n_times) / data.sfreq
-for k, ch in enumerate(data.ch_names[:4]):
-    ax.plot(t, data.X[0, k] - 4 * k * data.X[0].std(), lw=0.7, label=ch)
-ax.set(xlabel="time (s)", yticks=[], title=f"first sample, class {data.class_names[data.y[0]]}")
-ax.legend(loc="upper right", fontsize=7, ncol=4)
-nb.savefig(fig, "example")
+unit = data.info.get("unit", "uV").replace("uV", "µV")
+ax = plot_traces(data.X[0, :4], data.sfreq, data.ch_names[:4], unit=unit, truth=data.truth[0, :4],
+                 title=f"first sample, class {data.class_names[data.y[0]]} (one amplitude scale)")
+nb.savefig(ax.figure, "example")
 
 # %% [markdown]
 # Numbers that tests should check are recorded, not just printed: `nb.record(key, value)` shows the

@@ -202,15 +202,20 @@ sleep.info["planted_effects"]
 # %% [markdown]
 # ## Does it look like EEG?
 #
-# Three checks on the background: the correlation between two channels falls with their distance on the
-# scalp (volume conduction through the lead field); the samples of one subject cluster
+# Three checks on the background, the first two beside the real EEGBCI S001 recording (black, dashed; read
+# from `reference_dir` when it is there, else the figure says it is missing): the correlation between two channels falls with their distance on the
+# scalp (volume conduction through the lead field) and the grand-mean spectrum falls as 1/f with an alpha bump; the samples of one subject cluster
 # together (gains, alpha frequency and noise level are fixed per subject); and the class contrast (Cohen's
 # d of log band power between classes) is largest on the channels with truth >= 0.5; on those with truth
 # < 0.05 it is a fraction of it, not zero: with volume conduction the evidence reaches every channel a
 # little, as the small truth weights say (columns `max_abs_d` and `max_abs_gap`, the class difference in log power).
 
 # %%
-fig = plot_realism({k: sims[k] for k in ["deap", "seed", "eegbci"]})
+real = load("eegbci", reference_dir, subjects=[1]) if reference_dir and os.path.isdir(reference_dir) else None
+print("real reference:", "EEGBCI S001" if real is not None else f"not found at {reference_dir!r}")
+fig = plot_realism({k: sims[k] for k in ["deap", "seed", "eegbci"]},
+                   reference={"EEGBCI S001 (real)": real} if real is not None else None,
+                   reference_note=f"not found at {reference_dir!r}")
 nb.savefig(fig, "realism")
 silhouette = {k: round(subject_separability(d), 3) for k, d in sims.items()}
 keep("subject_silhouette", silhouette)
@@ -233,8 +238,6 @@ contrast.round(2)
 # and no PSG file here.
 
 # %%
-real = load("eegbci", reference_dir, subjects=[1]) if reference_dir and os.path.isdir(reference_dir) else None
-print("real reference:", "EEGBCI S001" if real is not None else f"not found at {reference_dir!r}")
 rows = ({"EEGBCI S001 (real)": real} if real is not None else {}) | {f"sim {k}": sims[k] for k in ["eegbci", "deap", "seed"]}
 realism = realism_comparison(rows)
 keep("realism", realism[["slope", "alpha_ratio", "mean_abs_corr", "corr_near", "corr_far"]].round(3).to_dict("index"))
