@@ -135,7 +135,7 @@ def test_area_loss_is_norm_of_lowest_fraction():
 def test_area_limitation_switches_off_half_after_warmup():
     X = _toy(3, 8, 64)
     model = _tiny_cnn()
-    cfg = dict(epochs=80, progress=False)
+    cfg = dict(epochs=80, progress=False, early_stopping=False)  # the paper's fixed schedule
     free = ContextMask(**cfg).attribute(model, X)
     lim = ContextMask(area=0.5, warmup_epochs=40, area_weight=0.5, **cfg).attribute(model, X)
     low = lambda m: np.sort(m.reshape(len(m), -1), 1)[:, : m[0].size // 2].mean()  # noqa: E731
@@ -165,9 +165,9 @@ def test_batched_equals_one_at_a_time():
 def test_mask_stays_high_on_the_region_the_model_reads():
     X = _toy(6, 12, 64)
     model = RegionModel()
-    res = ContextMask(epochs=100, progress=False, temporal_kernel=5, spatial_kernel=4).attribute(
-        model, X
-    )
+    res = ContextMask(
+        epochs=100, progress=False, temporal_kernel=5, spatial_kernel=4, early_stopping=False
+    ).attribute(model, X)
     inside = np.zeros(X.shape[1:], bool)
     inside[REGION] = True
     # elements the model never reads get no gradient and keep the initial 0.9

@@ -180,10 +180,18 @@ def mask_maps(
 ):
     """Cached :class:`ContextMaskResult` of one mask variant for ``X (n, ch, t)``."""
     kw = cfg.mask_kw(variant)
-    key = dict(model=model_fingerprint(model), X=fingerprint(np.asarray(X)), kw=kw, v=2)
+    key = mask_key(model, X, kw)
     return cached(
         cache_dir, "context_mask", key, lambda: ContextMask(**kw).attribute(model, X, device=device)
     )
+
+
+def mask_key(model, X: np.ndarray, kw: dict) -> dict:
+    """Cache key of a :class:`ContextMask` run: model, data and *every* ContextMask field
+    (defaults included, so changing a default invalidates old entries; ``progress`` excluded)."""
+    full = asdict(ContextMask(**kw))
+    full.pop("progress", None)
+    return dict(model=model_fingerprint(model), X=fingerprint(np.asarray(X)), kw=full, v=3)
 
 
 # --------------------------------------------------------------------------- one unit
