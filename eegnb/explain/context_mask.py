@@ -50,6 +50,7 @@ Walked through in ``notebooks/10_context_mask_method.ipynb``; the paper's experi
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -163,6 +164,7 @@ class ContextMaskResult:
     epochs_run: np.ndarray | None = None
     stage2_start: np.ndarray | None = None
     loss_per_sample: np.ndarray | None = None
+    state: dict | None = None
 
     @property
     def divergence(self) -> np.ndarray:
@@ -304,7 +306,9 @@ class ContextMask:
         return ((out_hat - ref) ** 2).sum(1)
 
     # -- main ---------------------------------------------------------------------------
-    def attribute(self, model: torch.nn.Module, X, *, device=None) -> ContextMaskResult:
+    def attribute(
+        self, model: torch.nn.Module, X, *, device=None, keep_state: bool = False, resume: dict | None = None
+    ) -> ContextMaskResult:
         """Optimise one mask per sample of ``X (n, ch, t)`` for ``model``; returns the masks.
 
         All masks live in one ``(n, ch, t)`` tensor and one Adam optimiser (per-element
@@ -313,7 +317,13 @@ class ContextMask:
         stops is frozen at once (its parameters are restored after every step) and leaves the
         forward batch at the next check (every ``check_every`` epochs, the only host sync).
         The model is frozen in eval mode for the call. ``device`` defaults to the model's.
+        ``keep_state=True`` stores the mask parameters and Adam state in ``result.state``;
+        ``resume=state`` continues a fixed-budget run from there (``epochs`` counts from the
+        start): two runs that differ only after epoch ``k`` (e.g. with and without the area
+        term from ``warmup_epochs``) can share their first ``k`` epochs.
         """
+        if resume is not None and self.early_stopping:
+            raise ValueError("resume= continues a fixed-budget run: pass early_stopping=False")
         Xt = torch.as_tensor(X) if not isinstance(X, torch.Tensor) else X.detach()
         if Xt.ndim != 3:
             raise ValueError(f"X must have shape (n, ch, t), got {tuple(Xt.shape)}")
@@ -338,6 +348,14 @@ class ContextMask:
                 P = self.perturbation(Xt)
             z = self._init_param(Xt)
             opt = torch.optim.Adam([z], lr=self.lr)
+            ep0 = 0
+            if resume is not None:
+                if tuple(resume["z"].shape) != tuple(Xt.shape) or not resume["epoch"] < E:
+                    raise ValueError(f"resume state of shape {tuple(resume['z'].shape)} at epoch {resume['epoch']} does not fit X {tuple(Xt.shape)} and epochs={E}")
+                with torch.no_grad():
+                    z.copy_(resume["z"].to(dev))
+                opt.load_state_dict(copy.deepcopy(resume["opt"]))
+                ep0 = int(resume["epoch"])
             ones = (1,) * (Xt.ndim - 1)
             # per-sample state, all on the device (no host sync inside the loop)
             done = torch.zeros(n, dtype=torch.bool, device=dev)
@@ -351,7 +369,10 @@ class ContextMask:
             loss_hist = torch.full((E, n), float("nan"), device=dev)
             err_hist = torch.full((E, n), float("nan"), device=dev)
             active = torch.arange(n, device=dev)  # rows in the forward batch
-            bar = tqdm(range(E), desc="context mask", disable=not self.progress, leave=False)
+            if resume is not None:
+                loss_hist[:ep0], err_hist[:ep0] = (torch.as_tensor(h[:ep0], device=dev) for h in resume["hist"])
+                ep_run += ep0
+            bar = tqdm(range(ep0, E), desc="context mask", disable=not self.progress, leave=False)
             for ep in bar:
                 if has_area and not es and ep == warm:
                     stage2 = torch.ones_like(stage2)
@@ -416,6 +437,9 @@ class ContextMask:
                 mask = torch.where(never.view(-1, *ones), self._mask(z.detach()), mask)
             ent = (-(ref * torch.log(ref.clamp_min(1e-30))).sum()) if self.loss == "ce" else ref.new_zeros(())
             lh, eh = loss_hist.cpu().numpy(), err_hist.cpu().numpy()  # the one sync after the loop
+            state = None
+            if keep_state:
+                state = dict(z=z.detach().cpu().clone(), opt=copy.deepcopy(opt.state_dict()), epoch=E, hist=(lh, eh))
             epochs_run = ep_run.cpu().numpy().astype(int)
             s2 = s2_start.cpu().numpy().astype(int)
         if dev.type == "cuda":
@@ -434,6 +458,7 @@ class ContextMask:
             epochs_run=epochs_run,
             stage2_start=s2,
             loss_per_sample=lh,
+            state=state,
         )
 
     def __call__(self, model: torch.nn.Module, X, *, device=None) -> np.ndarray:
