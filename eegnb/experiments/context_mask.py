@@ -57,7 +57,12 @@ class Config:
     ``area_warmup``: the area-limited variant (paper: a = 0.5 after k = 100 of 200 epochs).
     no_context_on / area_on: ``(model, label)`` pairs that also get the ablation / the
     area-limited map (``"*"`` matches any). k_channel, k_time, ks_curve: removal sizes
-    (paper: 6 channels, 64 time steps, k in 2..10).
+    (paper: 6 channels, 64 time steps, k in 2..10). tsception_layout: ``"all"`` (every channel,
+    32 on DEAP: 13,913 parameters; Table I's 12,563 needs 28) or ``"hemisphere"`` (the paper's
+    28-channel TSception setup: the 14 left/right pairs of :func:`eegnb.models.tsception.hemisphere_order`,
+    midline dropped, so the spatial context kernel 28 covers the whole montage and the model has
+    Table I's 12,563 parameters). deletion_axes / deletion_steps: the deletion curves of
+    :func:`deletion_curves` (every channel; 16 blocks of time steps).
     """
 
     dataset: str = "sim"
@@ -81,6 +86,7 @@ class Config:
     k_channel: int = 6
     k_time: int = 64
     ks_curve: tuple[int, ...] = (2, 4, 6, 8, 10)
+    tsception_layout: str = "all"
     deletion_axes: tuple[str, ...] = ("channel", "time")
     deletion_steps: tuple[tuple[str, int], ...] = (("time", 16),)
 
@@ -143,6 +149,12 @@ def subject_model(cfg: Config, data, subject, model_name: str, *, device=None, c
     from eegnb.train import Split, train_model, within_subject_kfold
 
     sd = data.by_subject(subject)
+    if model_name == "tsception" and cfg.tsception_layout == "hemisphere":
+        from eegnb.models.tsception import hemisphere_order
+
+        sd = sd.pick_channels(hemisphere_order(sd.ch_names)[1])  # the paper's 28-channel layout
+    elif cfg.tsception_layout not in ("all", "hemisphere"):
+        raise ValueError(f"tsception_layout must be 'all' or 'hemisphere', got {cfg.tsception_layout!r}")
     split = within_subject_kfold(sd, k=5, seed=cfg.seed)[0]
     if not cfg.validation:
         split = Split(
