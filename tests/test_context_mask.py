@@ -517,24 +517,52 @@ def test_notebook_11_experiments(run_notebook):
     r = run_notebook("11_context_mask_experiments")
     h = r["headline"]
     assert h["before"] >= 0.75
-    # removing the context mask's most salient channels / time steps hurts more than its least salient
-    assert h["context_top"] < h["context_bottom"] - 0.1
     # time steps: the direction must hold; the paper's margin (Fig. 8) is checked separately below
     assert h["time_context_top"] <= h["time_context_bottom"]
     # the game is sensitive: the gradient's six top channels cost accuracy; random ones cost less
     assert h["gradient_top"] < h["before"] - 0.2 and h["random_top"] > h["gradient_top"]
-    # the context mask localises the planted evidence above chance (quick mode measured ~0.62)
-    assert h["auc_context"] > 0.56 and h["auc_context"] > h["auc_random"] + 0.05
-    assert abs(h["auc_random"] - 0.5) < 0.05
+    # localisation: gradient finds the planted evidence, the random control sits at chance
+    assert h["auc_gradient"] > h["auc_random"] + 0.1 and abs(h["auc_random"] - 0.5) < 0.05
     assert set(r["localisation_auc"]) >= {"context", "no_context", "area", "gradient", "random"}
+    # deletion curves: every map and both controls on both axes; the oracle's curve falls faster than random's
+    d = r["deletion_area_ci"]
+    for ax in ("channel", "time"):
+        assert {"context", "area", "gradient", "random", "oracle"} <= set(d[ax])
+        assert d[ax]["oracle"]["mean"] < d[ax]["random"]["mean"]
+    # the paper's fixed budget (no early stopping) in every mask of the experiments
+    assert set(r["mask_epochs_run"].values()) == {60.0}
+    assert r["parameters"]["eegnet"] == {"ours": 2130, "paper": 1210, "matches": "no (see note)"}
+
+
+@pytest.mark.notebook
+@pytest.mark.xfail(strict=True, reason=(
+    "paper 1, Fig. 6: removing the context mask's six most salient channels costs clearly more than "
+    "its six least salient. Not reproduced at quick size with the paper-faithful clamped mask "
+    "(0.875 vs 0.9375 on 16 segments, measured): the mask follows sign(a), not |a| (notebook 10). "
+    "strict: if this starts to pass, fold it back into the test above."))
+def test_notebook_11_channel_removal_margin(run_notebook):
+    h = run_notebook("11_context_mask_experiments")["headline"]
+    assert h["context_top"] < h["context_bottom"] - 0.1
 
 
 @pytest.mark.notebook
 @pytest.mark.xfail(strict=True, reason=(
     "paper 1, Fig. 8: removing the mask's top time steps costs clearly more than its bottom ones. "
-    "Not reproduced at quick size on the volume-conducted simulation (0.875 vs 0.9375 on 16 "
-    "segments, measured): the models read the planted band power on neighbouring channels and "
-    "outside the planted window. strict: if this starts to pass, fold it back into the test above."))
+    "Not reproduced at quick size on the volume-conducted simulation (0.9375 vs 0.9375 on 16 "
+    "segments with the clamped mask on the paper's fixed budget, measured; 0.875 vs 0.9375 with "
+    "the former sigmoid mask): the models read the planted band power on neighbouring channels "
+    "and outside the planted window. strict: if this starts to pass, fold it back into the test above."))
 def test_notebook_11_time_removal_margin(run_notebook):
     h = run_notebook("11_context_mask_experiments")["headline"]
     assert h["time_context_top"] < h["time_context_bottom"] - 0.1
+
+
+@pytest.mark.notebook
+@pytest.mark.xfail(strict=True, reason=(
+    "the context mask localises the planted evidence above chance (AUC > 0.56, quick size, measured "
+    "0.62 with the former sigmoid mask). With the paper-faithful clamped mask on the paper's fixed "
+    "budget it measured 0.54 (random 0.50): the mask follows sign(a), not |a| (notebook 10's "
+    "mechanism cell). strict: if this starts to pass, fold it back into test_notebook_11_experiments."))
+def test_notebook_11_context_localises(run_notebook):
+    h = run_notebook("11_context_mask_experiments")["headline"]
+    assert h["auc_context"] > 0.56 and h["auc_context"] > h["auc_random"] + 0.05
