@@ -443,8 +443,8 @@ def plot_mechanism(mech: dict, *, truth: np.ndarray | None, ch_names, sfreq: flo
     axes[2].scatter(rankdata(ga)[pick] / len(ga), rankdata(gm)[pick] / len(gm), s=2, alpha=0.3, color="#1b9e77")
     axes[2].set(xlabel="rank of |a| (fraction)", ylabel="rank of |M - init| (fraction)",
                 title=f"Spearman per sample: {np.nanmean(mech['spearman']):.2f} (mean)")
-    names = [("sign_agreement", "sign agreement\nwith -sign(a)"), ("polarity", "max(agreement,\n1 - agreement)"),
-             ("auc_abs_a", "AUC of |a|"), ("auc_mask", "AUC of mask")]
+    names = [("sign_agreement", "agrees with\n-sign(a)"), ("polarity", "polarity-\nfree"),
+             ("auc_abs_a", "AUC\nof |a|"), ("auc_mask", "AUC\nof mask")]
     names = [(k, lab) for k, lab in names if k in mech]
     cis = [mean_ci(mech[k], unit_name="segment") for k, _ in names]
     x = np.arange(len(names))
@@ -471,7 +471,8 @@ def plot_deletion_curves(curves: pd.DataFrame, *, methods: Sequence[str], axes_o
             present = [m for m in methods if m in set(d.method)]
             sns.lineplot(data=d, x="fraction", y="score", hue="map", units=None, errorbar=("ci", 95),
                          hue_order=[METHOD_NAMES.get(m, m) for m in present], palette=_palette(present), ax=ax, lw=1.2)
-            ax.set(title=f"{MODEL_NAMES.get(mo, mo)}: {ax_name}s removed", xlabel=f"fraction of {ax_name}s removed (most salient first)",
+            what = "time steps" if ax_name == "time" else "channels"
+            ax.set(title=f"{MODEL_NAMES.get(mo, mo)}: {what} removed", xlabel=f"fraction of {what} removed (most salient first)",
                    ylabel="p(predicted class)", ylim=(0, 1))
             if ax.get_legend() is not None:
                 ax.get_legend().remove()
@@ -480,6 +481,7 @@ def plot_deletion_curves(curves: pd.DataFrame, *, methods: Sequence[str], axes_o
     present = [m for m in methods if m in set(curves.method)]
     axes[0, -1].legend(handles=[Line2D([], [], color=METHOD_COLORS.get(m, "k"), label=METHOD_NAMES.get(m, m)) for m in present],
                        loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, borderaxespad=0)
+    fig.suptitle("deletion curves: mean and 95% interval over subject models (removed elements set to 0)", fontsize=9)
     fig.tight_layout()
     return fig
 
