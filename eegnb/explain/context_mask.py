@@ -446,11 +446,10 @@ class ContextMask:
             torch.cuda.synchronize(dev)
         n_ep = max(int(epochs_run.max()), 1)
         lh, eh = lh[:n_ep], eh[:n_ep]
-        ffill = lambda a: pd_ffill(a)  # noqa: E731
         return ContextMaskResult(
             mask=mask.cpu().numpy().astype(np.float32),
-            loss=np.nansum(ffill(lh), 1),
-            error=np.nansum(ffill(eh), 1),
+            loss=np.nansum(_ffill(lh), 1),
+            error=np.nansum(_ffill(eh), 1),
             perturbation=P.cpu().numpy().astype(np.float32),
             seconds=time.perf_counter() - t0,
             entropy=float(ent),
@@ -466,7 +465,7 @@ class ContextMask:
         return self.attribute(model, X, device=device).mask
 
 
-def pd_ffill(a: np.ndarray) -> np.ndarray:
+def _ffill(a: np.ndarray) -> np.ndarray:
     """Forward-fill NaN rows of ``a (epochs, n)`` per column (a stopped sample keeps its last value)."""
     a = a.copy()
     for i in range(1, len(a)):
