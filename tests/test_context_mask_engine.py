@@ -127,3 +127,19 @@ def test_cache_key_holds_every_contextmask_default(monkeypatch):
     monkeypatch.setattr(ContextMask.__init__, "__defaults__", tuple(defaults))
     assert ContextMask().tol == 1e-2
     assert ctx.mask_key(model, X, dict(epochs=5)) != k0
+
+
+def test_shared_prefix_equals_separate_runs(tmp_path):
+    """mask_variants runs the first warmup epochs of 'context' and 'area' once; same masks as two runs."""
+    from eegnb.experiments import context_mask as ctx
+
+    X = _toy(3, 12, 48, seed=6).numpy()
+    model = RegionModel(4)
+    cfg = ctx.with_(ctx.config(True), mask=dict(epochs=30, lr=0.1, init=0.9, early_stopping=False, temporal_kernel=5, spatial_kernel=4),
+                    area_warmup=12)
+    shared = ctx.mask_variants(cfg, model, X, ["context", "area"], cache_dir=tmp_path)
+    for v in ("context", "area"):
+        alone = ContextMask(**cfg.mask_kw(v)).attribute(model, X)
+        np.testing.assert_allclose(shared[v].mask, alone.mask, atol=1e-6)
+        np.testing.assert_allclose(shared[v].loss, alone.loss, rtol=1e-5)
+        assert (shared[v].epochs_run == 30).all()
