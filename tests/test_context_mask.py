@@ -135,7 +135,7 @@ def test_area_loss_is_norm_of_lowest_fraction():
 def test_area_limitation_switches_off_half_after_warmup():
     X = _toy(3, 8, 64)
     model = _tiny_cnn()
-    cfg = dict(epochs=80, progress=False)
+    cfg = dict(epochs=80, progress=False, early_stopping=False)  # the paper's fixed schedule
     free = ContextMask(**cfg).attribute(model, X)
     lim = ContextMask(area=0.5, warmup_epochs=40, area_weight=0.5, **cfg).attribute(model, X)
     low = lambda m: np.sort(m.reshape(len(m), -1), 1)[:, : m[0].size // 2].mean()  # noqa: E731
@@ -165,9 +165,9 @@ def test_batched_equals_one_at_a_time():
 def test_mask_stays_high_on_the_region_the_model_reads():
     X = _toy(6, 12, 64)
     model = RegionModel()
-    res = ContextMask(epochs=100, progress=False, temporal_kernel=5, spatial_kernel=4).attribute(
-        model, X
-    )
+    res = ContextMask(
+        epochs=100, progress=False, temporal_kernel=5, spatial_kernel=4, early_stopping=False
+    ).attribute(model, X)
     inside = np.zeros(X.shape[1:], bool)
     inside[REGION] = True
     # elements the model never reads get no gradient and keep the initial 0.9
@@ -494,11 +494,22 @@ def test_notebook_10_method(run_notebook):
     h = r["area_channel_halves"]
     assert h["one_stage"]["first_half"] < 0.3 * h["one_stage"]["second_half"]
     assert abs(h["area"]["first_half"] - h["area"]["second_half"]) < 0.15
-    # gradient maps of different segments resemble each other more than the masks do (paper Fig. 1)
+    # gradient maps of different segments resemble each other more than the masks do (paper Fig. 1),
+    # and a random map resembles nothing: the check is reported against it
     c = r["pairwise_map_correlation"]
-    assert c["gradient"] > c["context"] + 0.1
+    assert c["gradient"] > c["context"] + 0.1 and abs(c["random"]) < 0.05
     loc = r["localisation_auc"]
-    assert loc["context"] > loc["random"] + 0.05 and abs(loc["random"] - 0.5) < 0.05
+    assert loc["gradient"] > loc["random"] + 0.1 and abs(loc["random"] - 0.5) < 0.05
+    # the mechanism: the mask follows sign(a), not |a|; |a| localises, the learned mask much less
+    assert r["mechanism_moved"]["mean"] > 0.5 and abs(r["mechanism_spearman"]["mean"]) < 0.3
+    assert r["mechanism_auc_abs_a"]["lo"] > r["mechanism_auc_mask"]["hi"]
+    # the sensitivity table holds every variant and the controls; the oracle localises perfectly
+    s = r["sensitivity"]
+    assert {"clamp, soft", "sigmoid, one-hot, area", "gradient", "random", "oracle"} <= set(s)
+    assert s["oracle"]["auc"]["mean"] > 0.99 and abs(s["random"]["auc"]["mean"] - 0.5) < 0.05
+    # per-sample early stopping at least halves the epochs (issue 17) at about the same AUC
+    e = r["early_stopping"]
+    assert e["epoch_ratio"] <= 0.5 and abs(e["auc_change"]) < 0.05
 
 
 @pytest.mark.notebook
@@ -506,24 +517,52 @@ def test_notebook_11_experiments(run_notebook):
     r = run_notebook("11_context_mask_experiments")
     h = r["headline"]
     assert h["before"] >= 0.75
-    # removing the context mask's most salient channels / time steps hurts more than its least salient
-    assert h["context_top"] < h["context_bottom"] - 0.1
     # time steps: the direction must hold; the paper's margin (Fig. 8) is checked separately below
     assert h["time_context_top"] <= h["time_context_bottom"]
     # the game is sensitive: the gradient's six top channels cost accuracy; random ones cost less
     assert h["gradient_top"] < h["before"] - 0.2 and h["random_top"] > h["gradient_top"]
-    # the context mask localises the planted evidence above chance (quick mode measured ~0.62)
-    assert h["auc_context"] > 0.56 and h["auc_context"] > h["auc_random"] + 0.05
-    assert abs(h["auc_random"] - 0.5) < 0.05
+    # localisation: gradient finds the planted evidence, the random control sits at chance
+    assert h["auc_gradient"] > h["auc_random"] + 0.1 and abs(h["auc_random"] - 0.5) < 0.05
     assert set(r["localisation_auc"]) >= {"context", "no_context", "area", "gradient", "random"}
+    # deletion curves: every map and both controls on both axes; the oracle's curve falls faster than random's
+    d = r["deletion_area_ci"]
+    for ax in ("channel", "time"):
+        assert {"context", "area", "gradient", "random", "oracle"} <= set(d[ax])
+        assert d[ax]["oracle"]["mean"] < d[ax]["random"]["mean"]
+    # the paper's fixed budget (no early stopping) in every mask of the experiments
+    assert set(r["mask_epochs_run"].values()) == {60.0}
+    assert r["parameters"]["eegnet"] == {"ours": 2130, "paper": 1210, "matches": "no (see note)"}
+
+
+@pytest.mark.notebook
+@pytest.mark.xfail(strict=True, reason=(
+    "paper 1, Fig. 6: removing the context mask's six most salient channels costs clearly more than "
+    "its six least salient. Not reproduced at quick size with the paper-faithful clamped mask "
+    "(0.875 vs 0.9375 on 16 segments, measured): the mask follows sign(a), not |a| (notebook 10). "
+    "strict: if this starts to pass, fold it back into the test above."))
+def test_notebook_11_channel_removal_margin(run_notebook):
+    h = run_notebook("11_context_mask_experiments")["headline"]
+    assert h["context_top"] < h["context_bottom"] - 0.1
 
 
 @pytest.mark.notebook
 @pytest.mark.xfail(strict=True, reason=(
     "paper 1, Fig. 8: removing the mask's top time steps costs clearly more than its bottom ones. "
-    "Not reproduced at quick size on the volume-conducted simulation (0.875 vs 0.9375 on 16 "
-    "segments, measured): the models read the planted band power on neighbouring channels and "
-    "outside the planted window. strict: if this starts to pass, fold it back into the test above."))
+    "Not reproduced at quick size on the volume-conducted simulation (0.9375 vs 0.9375 on 16 "
+    "segments with the clamped mask on the paper's fixed budget, measured; 0.875 vs 0.9375 with "
+    "the former sigmoid mask): the models read the planted band power on neighbouring channels "
+    "and outside the planted window. strict: if this starts to pass, fold it back into the test above."))
 def test_notebook_11_time_removal_margin(run_notebook):
     h = run_notebook("11_context_mask_experiments")["headline"]
     assert h["time_context_top"] < h["time_context_bottom"] - 0.1
+
+
+@pytest.mark.notebook
+@pytest.mark.xfail(strict=True, reason=(
+    "the context mask localises the planted evidence above chance (AUC > 0.56, quick size, measured "
+    "0.62 with the former sigmoid mask). With the paper-faithful clamped mask on the paper's fixed "
+    "budget it measured 0.54 (random 0.50): the mask follows sign(a), not |a| (notebook 10's "
+    "mechanism cell). strict: if this starts to pass, fold it back into test_notebook_11_experiments."))
+def test_notebook_11_context_localises(run_notebook):
+    h = run_notebook("11_context_mask_experiments")["headline"]
+    assert h["auc_context"] > 0.56 and h["auc_context"] > h["auc_random"] + 0.05

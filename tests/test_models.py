@@ -378,3 +378,24 @@ def test_hemisphere_order():
     assert model(torch.randn(2, 32, 512)[:, index]).shape == (2, 2)
     with pytest.raises(ValueError, match="pairs"):
         hemisphere_order(["Fz", "Cz"])
+
+
+def test_paper1_table_rows_and_hemisphere_layout():
+    """Paper 1, Table I: TSception and DeepConvNet match on the 28-channel layout, EEGNet-8,2 does not."""
+    from eegnb.data import simulate
+    from eegnb.experiments import context_mask as ctx
+    from eegnb.models.tsception import hemisphere_order
+
+    geo = dict(n_times=512, n_classes=2, sfreq=128.0)
+    assert count_parameters(build("tsception", n_chans=28, **geo)) == 12563
+    assert count_parameters(build("tsception", n_chans=32, **geo)) == 13913
+    assert count_parameters(build("deepconvnet", n_chans=28, **geo)) == 281427
+    assert count_parameters(build("eegnet", n_chans=32, **geo)) == 2130 != 1210
+    data = simulate("deap", n_subjects=1, seed=0, n_trials=20, n_segments=2, label="arousal")
+    idx, names = hemisphere_order(data.ch_names)
+    assert len(names) == 28 and not {"Fz", "Cz", "Pz", "Oz"} & set(names)
+    cfg = ctx.with_(ctx.config(True), tsception_layout="hemisphere", fit=dict(epochs=1, lr=3e-3, batch_size=8))
+    model, sd, _ = ctx.subject_model(cfg, data, data.subjects[0], "tsception")
+    assert sd.ch_names == names and count_parameters(model) == 12563
+    with pytest.raises(ValueError, match="tsception_layout"):
+        ctx.subject_model(ctx.with_(cfg, tsception_layout="28"), data, data.subjects[0], "eegnet")

@@ -57,7 +57,13 @@ class Config:
     ``area_warmup``: the area-limited variant (paper: a = 0.5 after k = 100 of 200 epochs).
     no_context_on / area_on: ``(model, label)`` pairs that also get the ablation / the
     area-limited map (``"*"`` matches any). k_channel, k_time, ks_curve: removal sizes
-    (paper: 6 channels, 64 time steps, k in 2..10).
+    (paper: 6 channels, 64 time steps, k in 2..10). tsception_layout: ``"all"`` (every channel,
+    32 on DEAP: 13,913 parameters; Table I's 12,563 needs 28) or ``"hemisphere"`` (the paper's
+    28-channel TSception setup: the 14 left/right pairs of :func:`eegnb.models.tsception.hemisphere_order`,
+    midline dropped, so the spatial context kernel 28 covers the whole montage and the model has
+    Table I's 12,563 parameters). deletion_axes / deletion_steps: the deletion curves of
+    :func:`deletion_curves` (every channel; 8 blocks of time steps, 64 samples each at DEAP
+    size: the paper's time cut, and the CPU budget).
     """
 
     dataset: str = "sim"
@@ -72,15 +78,18 @@ class Config:
     fit: dict = field(default_factory=lambda: dict(epochs=20, lr=3e-3, batch_size=16))
     validation: bool = False
     n_explain: int = 12
-    mask: dict = field(default_factory=lambda: dict(epochs=100, lr=0.1, init=0.9))
+    mask: dict = field(default_factory=lambda: dict(epochs=200, lr=0.1, init=0.9, early_stopping=False))
     area: float = 0.5
     area_weight: float = 0.05
-    area_warmup: int = 50
+    area_warmup: int = 100
     no_context_on: tuple[tuple[str, str], ...] = (("tsception", "arousal"),)
     area_on: tuple[tuple[str, str], ...] = (("*", "arousal"),)
     k_channel: int = 6
     k_time: int = 64
     ks_curve: tuple[int, ...] = (2, 4, 6, 8, 10)
+    tsception_layout: str = "all"
+    deletion_axes: tuple[str, ...] = ("channel", "time")
+    deletion_steps: tuple[tuple[str, int], ...] = (("time", 8),)
 
     def key(self) -> dict:
         d = asdict(self)
@@ -141,6 +150,12 @@ def subject_model(cfg: Config, data, subject, model_name: str, *, device=None, c
     from eegnb.train import Split, train_model, within_subject_kfold
 
     sd = data.by_subject(subject)
+    if model_name == "tsception" and cfg.tsception_layout == "hemisphere":
+        from eegnb.models.tsception import hemisphere_order
+
+        sd = sd.pick_channels(hemisphere_order(sd.ch_names)[1])  # the paper's 28-channel layout
+    elif cfg.tsception_layout not in ("all", "hemisphere"):
+        raise ValueError(f"tsception_layout must be 'all' or 'hemisphere', got {cfg.tsception_layout!r}")
     split = within_subject_kfold(sd, k=5, seed=cfg.seed)[0]
     if not cfg.validation:
         split = Split(
@@ -180,10 +195,79 @@ def mask_maps(
 ):
     """Cached :class:`ContextMaskResult` of one mask variant for ``X (n, ch, t)``."""
     kw = cfg.mask_kw(variant)
-    key = dict(model=model_fingerprint(model), X=fingerprint(np.asarray(X)), kw=kw, v=2)
+    key = mask_key(model, X, kw)
     return cached(
         cache_dir, "context_mask", key, lambda: ContextMask(**kw).attribute(model, X, device=device)
     )
+
+
+def mask_key(model, X: np.ndarray, kw: dict) -> dict:
+    """Cache key of a :class:`ContextMask` run: model, data and *every* ContextMask field
+    (defaults included, so changing a default invalidates old entries; ``progress`` excluded)."""
+    full = asdict(ContextMask(**kw))
+    full.pop("progress", None)
+    return dict(model=model_fingerprint(model), X=fingerprint(np.asarray(X)), kw=full, v=3)
+
+
+def mask_variants(cfg: Config, model, X: np.ndarray, variants, *, device=None, cache_dir=None) -> dict:
+    """Cached :class:`ContextMaskResult` per variant. On the fixed budget the ``"context"`` and
+    ``"area"`` variants are identical up to the area term's start, so when both are missing
+    from the cache the first ``area_warmup`` epochs run once and both continue from there
+    (``ContextMask.attribute(resume=...)``; same result as two separate runs)."""
+    out = {}
+    todo = []
+    for v in variants:
+        kw = cfg.mask_kw(v)
+        key = mask_key(model, X, kw)
+        todo.append((v, kw, key))
+    kws = {v: kw for v, kw, _ in todo}
+    share = (
+        {"context", "area"} <= set(kws)
+        and not kws["context"].get("early_stopping", True)
+        and not kws["area"].get("early_stopping", True)
+        and kws["area"].get("warmup_epochs", 0) > 0
+    )
+    state = {}
+
+    def prefix():
+        if "s" not in state:
+            pre = dict(kws["context"], epochs=kws["area"]["warmup_epochs"])
+            state["s"] = ContextMask(**pre).attribute(model, X, device=device, keep_state=True)
+        return state["s"]
+
+    def compute(v, kw):
+        if share and v in ("context", "area"):
+            pre = prefix()
+            r = ContextMask(**kw).attribute(model, X, device=device, resume=pre.state)
+            r.seconds += pre.seconds / 2  # each of the two runs is charged half the shared part
+            return r
+        return ContextMask(**kw).attribute(model, X, device=device)
+
+    for v, kw, key in todo:
+        out[v] = cached(cache_dir, "context_mask", key, lambda v=v, kw=kw: compute(v, kw))
+    return out
+
+
+def deletion_curves(model, X: np.ndarray, maps: dict, *, axes=("channel", "time"), n_steps=None, device=None) -> dict:
+    """Deletion curves (most salient removed first) of every map and their areas
+    (:func:`eegnb.metrics.faithfulness.deletion_curve`, probability of the predicted class,
+    removed elements set to 0 as in the paper's games; lower area = more faithful).
+    ``n_steps`` ``{axis: steps}``: default every channel (k = 1..ch) and 16 equal blocks of
+    time steps (32 samples each at DEAP size: the CPU budget). Returns ``{"areas": per-sample
+    DataFrame (method, axis, sample, area_most, degenerate), "curves": mean curve per
+    (method, axis, fraction)}``."""
+    from eegnb.metrics.faithfulness import deletion_curve
+
+    steps = {"channel": X.shape[1], "time": 16, **(n_steps or {})}
+    pred = predict(model, X, device=device).argmax(1)
+    areas, curves = [], []
+    for ax in axes:
+        for name, M in maps.items():
+            f = deletion_curve(model, X, pred, M, axis=ax, order="most", n_steps=steps[ax], replace="zero", device=device)
+            areas.append(pd.DataFrame(dict(method=name, axis=ax, sample=np.arange(len(X)),
+                                           area_most=np.trapezoid(f["curve"], f["fraction"], axis=1), degenerate=f["degenerate"])))
+            curves.append(pd.DataFrame(dict(method=name, axis=ax, fraction=f["fraction"], score=np.nanmean(f["curve"], 0))))
+    return dict(areas=pd.concat(areas, ignore_index=True), curves=pd.concat(curves, ignore_index=True))
 
 
 # --------------------------------------------------------------------------- one unit
@@ -208,11 +292,18 @@ def run_unit(
         variants.append("no_context")
     if _matches(cfg.area_on, model_name, label):
         variants.append("area")
-    for v in variants:
-        res = mask_maps(cfg, model, X, v, device=dev, cache_dir=cache_dir)
+    epochs_run = {}
+    for v, res in mask_variants(cfg, model, X, variants, device=dev, cache_dir=cache_dir).items():
         maps[v], seconds[v] = res.mask, res.seconds / len(X)
+        epochs_run[v] = float(np.mean(res.epochs_run)) if res.epochs_run is not None else float("nan")
     maps["gradient"] = explain("gradient", model, X, device=dev)
     maps["random"] = random_maps(X.shape, seed=cfg.seed + int(subject))
+    has_truth = getattr(sd, "truth", None) is not None
+    # deletion curves over every channel and 32 time-step blocks, random and oracle controls
+    from eegnb.metrics.controls import oracle_map
+
+    curve_maps = dict(maps, **({"oracle": oracle_map(sd.truth[idx])} if has_truth else {}))
+    deletion = deletion_curves(model, X, curve_maps, axes=cfg.deletion_axes, n_steps=dict(cfg.deletion_steps), device=dev)
     # the paper's four removal experiments on the same maps (the random map is the control)
     game = partial(removal_game, model, X, y, maps, random_control=False, seed=cfg.seed, device=dev)
     games = [
@@ -225,7 +316,7 @@ def run_unit(
     acc = pd.concat([g.assign(experiment=n) for g, n in zip(games, names)], ignore_index=True)
     pred = predict(model, X, device=dev).argmax(1)
     auc = {}
-    if getattr(sd, "truth", None) is not None:
+    if has_truth:
         truth = sd.truth[idx]
         ch_truth = truth.max(2)
         for m, M in maps.items():
@@ -248,6 +339,9 @@ def run_unit(
         ),
         explained_acc=float((pred == y).mean()),
         mask_seconds=seconds,
+        mask_epochs_run=epochs_run,
+        deletion=deletion["areas"].assign(label=label, subject=subject, model=model_name),
+        deletion_curve=deletion["curves"].assign(label=label, subject=subject, model=model_name),
         n_explained=len(idx),
         maps={k: v[:2] for k, v in maps.items()},
         X=X[:2],
@@ -263,7 +357,9 @@ class Results:
     (``method="none"``, ``k=0``: accuracy before removal on the explained segments).
     auc: ``label, subject, model, method, auc, channel_auc`` (means over samples; simulated data).
     models: ``label, subject, model, test_acc, explained_acc, n_explained`` and seconds/sample
-    of each mask variant. examples: ``{(label, model, subject): unit maps}`` for figures.
+    of each mask variant. deletion: per-sample deletion areas ``label, subject, model, method,
+    axis, sample, area_most, degenerate``; deletion_curve: mean curve per unit
+    ``label, subject, model, method, axis, fraction, score``. examples: ``{(label, model, subject): unit maps}`` for figures.
     """
 
     acc: pd.DataFrame
@@ -272,20 +368,22 @@ class Results:
     examples: dict
     config: Config
     seconds: float
+    deletion: pd.DataFrame = field(default_factory=pd.DataFrame)
+    deletion_curve: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def run(cfg: Config, *, device=None, cache_dir=None, progress: bool = True) -> Results:
     """All (label, subject, model) units of ``cfg`` (each cached); see :class:`Results`."""
     t0 = time.perf_counter()
     units, rows = [], []
-    accs, aucs, examples = [], [], {}
+    accs, aucs, examples, dels, dcurves = [], [], {}, [], []
     for label in cfg.labels:
         data = load_data(cfg, label)
         subjects = list(data.subjects)[: cfg.subjects]
         units += [(label, data, s, m) for s in subjects for m in cfg.models]
     for label, data, s, m in tqdm(units, desc="subject models", disable=not progress):
         key = dict(
-            cfg=cfg.key(), data=data.fingerprint(), label=label, subject=int(s), model=m, v=1
+            cfg=cfg.key(), data=data.fingerprint(), label=label, subject=int(s), model=m, v=2
         )
         u = cached(
             cache_dir,
@@ -295,6 +393,8 @@ def run(cfg: Config, *, device=None, cache_dir=None, progress: bool = True) -> R
         )
         accs.append(u["acc"])
         aucs.append(u["auc"])
+        dels.append(u["deletion"])
+        dcurves.append(u["deletion_curve"])
         rows.append(
             dict(
                 label=label,
@@ -304,6 +404,7 @@ def run(cfg: Config, *, device=None, cache_dir=None, progress: bool = True) -> R
                 explained_acc=u["explained_acc"],
                 n_explained=u["n_explained"],
                 **{f"sec_{k}": v for k, v in u["mask_seconds"].items()},
+                **{f"epochs_{k}": v for k, v in u["mask_epochs_run"].items()},
             )
         )
         examples[(label, m, s)] = {k: u[k] for k in ("maps", "X", "truth")}
@@ -314,6 +415,8 @@ def run(cfg: Config, *, device=None, cache_dir=None, progress: bool = True) -> R
         examples=examples,
         config=cfg,
         seconds=time.perf_counter() - t0,
+        deletion=pd.concat(dels, ignore_index=True),
+        deletion_curve=pd.concat(dcurves, ignore_index=True),
     )
 
 
@@ -366,7 +469,7 @@ def speed(model, X: np.ndarray, *, epochs: int = 30, device=None, **kw) -> dict:
 
     Also returns the largest absolute difference between the two sets of masks.
     """
-    cm = ContextMask(epochs=epochs, progress=False, **kw)
+    cm = ContextMask(epochs=epochs, progress=False, **{"early_stopping": False, **kw})  # fixed budget: equal work
     batched = cm.attribute(model, X, device=device)
     singles = [cm.attribute(model, X[i : i + 1], device=device) for i in range(len(X))]
     single_masks = np.concatenate([s.mask for s in singles])
@@ -445,15 +548,17 @@ def config(
 ) -> Config:
     """The sizes notebooks 10 and 11 use (shared, so their trained models share the cache).
 
-    Both: simulated DEAP at difficulty 0, 30 trials x 6 segments per subject (180 segments),
-    each model trained 20 epochs (Adam, lr 3e-3, batch 16) on the first within-subject fold.
-    quick: 2 subjects, EEGNet, arousal, 8 explained segments, 60 mask epochs (area term from
-    epoch 30). default: 3 subjects, the three models, arousal and valence, 12 explained
-    segments per model, 100 mask epochs (area term from epoch 50): half the paper's 200/100,
-    to fit the CPU budget. ``paper_scale=True`` (real DEAP, meant for a GPU): 32 subjects,
-    the three models, both labels, every test segment explained, 200 mask epochs with the area
-    term from epoch 100 (the paper's settings).
+    Every size runs the paper's mask schedule on a fixed budget (``early_stopping=False``):
+    default and paper scale 200 epochs with the area term from epoch 100; quick 60 / 30.
+    Each model is trained 20 epochs (Adam, lr 3e-3, batch 16) on the first within-subject fold
+    of simulated DEAP at difficulty 0 (6 non-overlapping 4 s segments per trial).
+    quick: 2 subjects x 30 trials, EEGNet, arousal, 8 explained segments.
+    default: 8 subjects x 10 trials (60 segments, 12 held out, every one explained), the three
+    models, arousal (the label of the paper's Figs. 8, 10, 11; valence at paper scale), to fit
+    the 15-minute single-thread budget. ``paper_scale=True`` (real DEAP, meant for a GPU): 32
+    subjects, both labels, every test segment, the area-limited map on every model and label.
     """
+    mask = dict(epochs=200, lr=0.1, init=0.9, early_stopping=False)
     if quick:
         return Config(
             dataset=dataset,
@@ -463,7 +568,7 @@ def config(
             labels=("arousal",),
             models=("eegnet",),
             n_explain=8,
-            mask=dict(epochs=60, lr=0.1, init=0.9),
+            mask=dict(mask, epochs=60),
             area_warmup=30,
             no_context_on=(("eegnet", "arousal"),),
             area_on=(("*", "arousal"),),
@@ -472,12 +577,13 @@ def config(
         dataset=dataset,
         data_dir=data_dir,
         seed=seed,
-        subjects=3,
-        labels=("arousal", "valence"),
+        subjects=8,
+        labels=("arousal",),
         models=("eegnet", "tsception", "deepconvnet"),
-        n_explain=12,
-        mask=dict(epochs=100, lr=0.1, init=0.9),
-        area_warmup=50,
+        n_trials=10,
+        n_explain=10_000,
+        mask=mask,
+        area_warmup=100,
         no_context_on=(("tsception", "arousal"),),
         area_on=(("*", "arousal"),),
     )
@@ -485,9 +591,128 @@ def config(
         return replace(
             default,
             subjects=32,
-            n_explain=10_000,
-            mask=dict(epochs=200, lr=0.1, init=0.9),
-            area_warmup=100,
+            n_trials=None,
+            labels=("arousal", "valence"),
             area_on=(("*", "*"),),
         )
     return default
+
+
+# --------------------------------------------------------------------------- mechanism and sensitivity
+def mechanism(model, X: np.ndarray, truth: np.ndarray | None = None, *, device=None, **mask_kw) -> dict:
+    """What the mask optimiser actually does, per sample (the diagnostic of notebook 10).
+
+    ``a = dd/dx_hat * (x - p)`` at the initial mask (eq. 10,
+    :func:`eegnb.explain.context_mask.initial_attribution`) is the gradient of the error with
+    respect to the mask; Adam's per-element normalisation turns every step into about
+    ``-lr * sign(dL/dM)``, so the learned mask follows the *sign* of ``a`` and discards its
+    magnitude. Returns per-sample ``(n,)`` arrays: ``moved`` (share of elements that moved by
+    more than 1e-3), ``sign_agreement`` (share of moved elements with
+    ``sign(M - init) == -sign(a)``, the first-step direction; 0.5 = unrelated, near 0 = the
+    opposite polarity), ``polarity`` (``max(agreement, 1 - agreement)``), ``spearman`` (rank
+    correlation of ``|M - init|`` with ``|a|``), and with ``truth`` the localisation AUCs
+    ``auc_abs_a`` (``|a|`` as a map) and ``auc_mask`` (the learned mask); plus ``a`` and
+    ``mask`` ``(n, ch, t)`` and the ContextMask ``result``.
+    """
+    from scipy.stats import spearmanr
+
+    from eegnb.explain.context_mask import initial_attribution
+
+    kw = dict(mask_kw, progress=False)
+    cm = ContextMask(**kw)
+    a = initial_attribution(model, X, cm, device=device)
+    res = cm.attribute(model, X, device=device)
+    move = res.mask - cm.init
+    out = dict(moved=[], sign_agreement=[], polarity=[], spearman=[])
+    for m, g in zip(move.reshape(len(X), -1), a.reshape(len(X), -1)):
+        mv = np.abs(m) > 1e-3
+        sel = mv & (g != 0)
+        agr = float((np.sign(m[sel]) == -np.sign(g[sel])).mean()) if sel.any() else np.nan
+        out["moved"].append(float(mv.mean()))
+        out["sign_agreement"].append(agr)
+        out["polarity"].append(max(agr, 1 - agr) if np.isfinite(agr) else np.nan)
+        ok = np.ptp(m) > 0 and np.ptp(g) > 0
+        out["spearman"].append(float(spearmanr(np.abs(m), np.abs(g)).statistic) if ok else np.nan)
+    out = {k: np.asarray(v, float) for k, v in out.items()}
+    if truth is not None:
+        out["auc_abs_a"] = localisation_auc(np.abs(a), truth)
+        out["auc_mask"] = localisation_auc(res.mask, truth)
+    out.update(a=a, mask=res.mask, result=res)
+    return out
+
+
+#: The sensitivity variants of notebook 10: parametrisation x reference of eq. 11 (x area limit).
+SENSITIVITY = {
+    "clamp, soft": dict(parametrization="clamp", target="soft"),
+    "sigmoid, soft": dict(parametrization="sigmoid", target="soft"),
+    "clamp, one-hot": dict(parametrization="clamp", target="onehot"),
+    "sigmoid, one-hot": dict(parametrization="sigmoid", target="onehot"),
+}
+
+
+def score_maps(model, X: np.ndarray, maps: dict, truth: np.ndarray | None = None, *, device=None) -> pd.DataFrame:
+    """Evaluation-layer scores of every map, one row per (method, sample): localisation AUC
+    (``truth`` given) and the channel deletion area (``channel_area_most``, most salient channels
+    zeroed first, k = 1..all, probability of the predicted class; lower = more faithful) with
+    its degenerate flag (:func:`deletion_curves`)."""
+    d = deletion_curves(model, X, maps, axes=("channel",), device=device)["areas"]
+    d = d.rename(columns=dict(area_most="channel_area_most", degenerate="channel_degenerate")).drop(columns="axis")
+    if truth is not None:
+        d["auc"] = np.concatenate([localisation_auc(maps[m], truth) for m in dict.fromkeys(d.method)])
+    return d
+
+
+def sensitivity(model, X: np.ndarray, truth: np.ndarray | None, *, epochs: int = 200, warmup: int = 100,
+                variants: dict | None = None, area: bool = True, seed: int = 0, device=None, cache_dir=None) -> pd.DataFrame:
+    """Sensitivity table: each parametrisation x eq.-11 reading (:data:`SENSITIVITY`), without
+    and (``area``) with the two-stage area limitation (a = 0.5, lambda = 0.05 from ``warmup``),
+    all on the paper's fixed budget (``early_stopping=False``), beside gradient, random and
+    oracle (truth) controls, scored per sample by :func:`score_maps`. Masks are cached."""
+    from eegnb.metrics.controls import oracle_map, random_map
+
+    maps = {}
+    for name, kw in (variants or SENSITIVITY).items():
+        base = dict(epochs=epochs, early_stopping=False, seed=seed, progress=False, **kw)
+        runs = {name: base}
+        if area:
+            runs[name + ", area"] = dict(base, area=0.5, area_weight=0.05, warmup_epochs=warmup)
+        for n_, k_ in runs.items():
+            key = mask_key(model, X, k_)
+            maps[n_] = cached(cache_dir, "context_mask", key, lambda k_=k_: ContextMask(**k_).attribute(model, X, device=device)).mask
+    maps["gradient"] = explain("gradient", model, X, device=device)
+    maps["random"] = random_map(X.shape, seed=seed)
+    if truth is not None:
+        maps["oracle"] = oracle_map(truth)
+    return score_maps(model, X, maps, truth, device=device)
+
+
+def ci_table(scores: pd.DataFrame, values=("auc", "channel_area_most"), unit: str = "sample",
+             unit_name: str = "segment") -> pd.DataFrame:
+    """Mean [95% CI] per method of each score column, intervals over ``unit`` (named)."""
+    from eegnb.stats import format_ci, mean_ci
+
+    rows = []
+    for m, g in scores.groupby("method", sort=False):
+        row = dict(method=m)
+        for v in values:
+            if v in g:
+                row[v] = format_ci(mean_ci(g[v], g[unit], unit_name=unit_name), ".3f")
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("method")
+
+
+def early_stopping_check(model, X: np.ndarray, truth: np.ndarray | None, *, epochs: int = 200, device=None, **kw) -> dict:
+    """Mean epochs run with per-sample early stopping vs the fixed budget, seconds, and the
+    change of the mean localisation AUC it costs (issue 17 target: half the epochs, |dAUC| <= 0.01)."""
+    out = {}
+    for es in (False, True):
+        r = ContextMask(epochs=epochs, early_stopping=es, progress=False, **kw).attribute(model, X, device=device)
+        tag = "early" if es else "fixed"
+        out[f"{tag}_epochs"] = float(r.epochs_run.mean())
+        out[f"{tag}_seconds"] = float(r.seconds)
+        if truth is not None:
+            out[f"{tag}_auc"] = float(np.nanmean(localisation_auc(r.mask, truth)))
+    out["epoch_ratio"] = out["early_epochs"] / out["fixed_epochs"]
+    if truth is not None:
+        out["auc_change"] = out["early_auc"] - out["fixed_auc"]
+    return out

@@ -21,13 +21,26 @@ Implementation choices (hand-written: no library implements this method):
   output is divided by the number of *real* elements under the window (as
   ``count_include_pad=False``), so edges are averages of the available neighbours and never
   pulled towards zero. A kernel longer than the axis averages the available part.
-- Parametrisation. ``parametrization="sigmoid"`` (default) optimises an unconstrained logit
-  ``z`` with ``M = sigmoid(z)``, ``z`` initialised at ``logit(init)`` (``init=0.9`` ->
-  ``z = log 9``), so ``M`` is always strictly in (0, 1). ``"clamp"`` optimises ``M`` itself
-  and projects it back onto ``[0, 1]`` after every Adam step (projected gradient).
-- Batching. Masks of a whole batch are optimised together with the *sum* of the per-sample
-  losses, so each mask's gradient is its own; Adam keeps per-element moments, so the result
-  equals optimising each sample alone (up to floating-point reduction order).
+- Parametrisation. ``parametrization="clamp"`` (default) optimises ``M`` itself and projects
+  it back onto ``[0, 1]`` after every Adam step (projected gradient): the paper states
+  ``M in [0, 1]``, an initial value of 0.9 and Adam with learning rate 0.1 on the mask, and
+  names no reparametrisation, so this is its most direct reading. ``"sigmoid"`` optimises a
+  logit ``z`` with ``M = sigmoid(z)`` from ``logit(init)`` (``init=0.9`` -> ``z = log 9``),
+  so ``M`` stays strictly in (0, 1); lr 0.1 on ``z`` moves ``M`` about 0.009 per step near 0.9
+  instead of 0.1, a different optimiser.
+- Mechanism (measured in notebook 10): Adam normalises each element's gradient by its own
+  running magnitude, so every element takes steps of about ``lr`` in the direction of
+  ``-sign(dL/dM)``, whatever the gradient's size; the mask therefore becomes roughly
+  ``+-sign(a)`` with ``a = dL/dx_hat * (x - p)`` (eq. 10) instead of ranking elements by
+  ``|a|``. :func:`eegnb.experiments.context_mask.mechanism` measures this.
+- Batching and early stopping. Masks of a whole batch are optimised together with the *sum*
+  of the per-sample losses, so each mask's gradient is its own; Adam keeps per-element
+  moments, so the result equals optimising each sample alone (up to floating-point reduction
+  order). Each sample has its own stage, best loss and patience counter (device tensors);
+  with ``early_stopping=True`` a sample stops when its loss has not improved by ``tol`` for
+  ``patience`` epochs, is frozen at once and leaves the forward batch at the next check
+  (every ``check_every`` epochs, the only host synchronisation in the loop), and its best
+  mask is returned; ``early_stopping=False`` is the paper's fixed budget (last mask).
 - The model is frozen in eval mode (BatchNorm uses running statistics, dropout is off), so
   samples do not interact through the forward pass either.
 
@@ -37,6 +50,7 @@ Walked through in ``notebooks/10_context_mask_method.ipynb``; the paper's experi
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -49,7 +63,14 @@ from tqdm.auto import tqdm
 from eegnb.explain.registry import frozen, register
 from eegnb.utils import get_device
 
-__all__ = ["ContextMask", "ContextMaskResult", "context_pool", "context_perturbation", "area_loss"]
+__all__ = [
+    "ContextMask",
+    "ContextMaskResult",
+    "context_pool",
+    "context_perturbation",
+    "area_loss",
+    "initial_attribution",
+]
 
 
 def context_pool(X: torch.Tensor, kernel: int, dim: int) -> torch.Tensor:
@@ -119,11 +140,17 @@ def area_loss(M: torch.Tensor, area: float) -> torch.Tensor:
 class ContextMaskResult:
     """Output of :meth:`ContextMask.attribute`.
 
-    mask: ``(n, ch, t)`` float32 in [0, 1], the saliency map (1 = must be kept).
-    loss, error: per-epoch loss summed over samples ``(epochs,)`` and its error part.
-    entropy: summed entropy of ``softmax f(X)`` (the floor of the cross-entropy error, so
-    ``error - entropy`` is the summed KL divergence ``KL(f(X) || f(X_hat))``; 0 for ``"mse"``).
+    mask: ``(n, ch, t)`` float32 in [0, 1], the saliency map (1 = must be kept): the last mask
+    with ``early_stopping=False`` (the paper's fixed budget), else each sample's best mask.
+    loss, error: per-epoch loss summed over samples ``(epochs,)`` and its error part (a sample
+    that stopped early contributes its last value). loss_per_sample: ``(epochs, n)``, NaN after
+    a sample stopped.
+    entropy: summed entropy of the reference distribution (``softmax f(X)``, 0 for a one-hot
+    target), the floor of the cross-entropy error, so ``error - entropy`` is the summed KL
+    divergence ``KL(ref || f(X_hat))``; 0 for ``"mse"``.
     perturbation: ``(n, ch, t)`` the context ``P`` (zeros without context).
+    epochs_run: ``(n,)`` int, Adam steps each sample's mask took. stage2_start: ``(n,)`` int, the
+    epoch each sample's area term switched on (``-1`` without area limitation).
     seconds: wall time of the optimisation.
     """
 
@@ -134,6 +161,10 @@ class ContextMaskResult:
     seconds: float
     entropy: float = 0.0
     config: dict = field(default_factory=dict)
+    epochs_run: np.ndarray | None = None
+    stage2_start: np.ndarray | None = None
+    loss_per_sample: np.ndarray | None = None
+    state: dict | None = None
 
     @property
     def divergence(self) -> np.ndarray:
@@ -152,7 +183,8 @@ class ContextMask:
 
     Parameters (paper values as defaults)
     -------------------------------------
-    epochs : Adam steps (200). lr : Adam learning rate (0.1).
+    epochs : Adam steps (200; the budget, reached only with ``early_stopping=False`` or when
+        the loss keeps improving). lr : Adam learning rate (0.1).
     area : fraction ``a`` of mask elements the area limitation pushes to 0; ``None`` (default)
         switches the limitation off, the paper uses ``a = 0.5`` when it is on (``area=True``
         means that paper value, ``area=False`` means ``None``).
@@ -160,8 +192,24 @@ class ContextMask:
         error loss alone before the area term joins (100; 0 gives one-stage training).
     temporal_kernel, spatial_kernel : pooling kernels in samples / channels (15, 28).
     context : False removes ``P`` (``X_hat = M * X``, the paper's ablation).
-    loss : ``"ce"`` (cross-entropy to the original softmax, eq. 11) or ``"mse"`` (outputs).
-    init : initial mask value (0.9). parametrization : ``"sigmoid"`` or ``"clamp"``.
+    loss : ``"ce"`` (cross-entropy to a reference distribution, eq. 11) or ``"mse"`` (outputs).
+    target : the reference of eq. 11 for ``loss="ce"``: ``"soft"`` (default, ``softmax f(X)``)
+        or ``"onehot"`` (the predicted class as a one-hot label); the paper's eq. 11 reads
+        both ways.
+    init : initial mask value (0.9). parametrization : ``"clamp"`` (default: Adam on ``M``
+        itself, projected back onto ``[0, 1]`` after each step; the paper's "M in [0, 1]",
+        initial value 0.9 and learning rate 0.1 only make sense on ``M`` directly) or
+        ``"sigmoid"`` (Adam on a logit ``z``, ``M = sigmoid(z)``; lr 0.1 is then a much smaller
+        step in ``M`` near 0.9).
+    early_stopping : True (default) stops each sample's mask on its own once its loss has not
+        improved by more than ``tol`` (absolute, per sample, 1e-4) for ``patience`` epochs
+        (10) and keeps its best mask (the lowest loss seen, strictly); False runs the paper's fixed budget and returns the last mask.
+        With area limitation each sample enters stage 2 (area term on) when its stage-1 loss
+        stops improving or at ``warmup_epochs``, whichever comes first, then runs stage 2 for
+        at most ``epochs - warmup_epochs`` epochs (the best mask is the best of stage 2: the
+        stage-1 loss lacks the area term, so the two are not comparable).
+    check_every : epochs between host synchronisations (early-stopping check, compaction of
+        the active batch, progress bar); samples that stop in between are frozen on the device.
     progress : tqdm bar over epochs. seed : seeds torch's generator inside the call.
     """
 
@@ -174,8 +222,13 @@ class ContextMask:
     spatial_kernel: int = 28
     context: bool = True
     loss: str = "ce"
+    target: str = "soft"
     init: float = 0.9
-    parametrization: str = "sigmoid"
+    parametrization: str = "clamp"
+    early_stopping: bool = True
+    patience: int = 10
+    tol: float = 1e-4
+    check_every: int = 10
     progress: bool = True
     seed: int = 0
 
@@ -190,10 +243,18 @@ class ContextMask:
             raise ValueError(f"warmup_epochs must be an integer >= 0, got {self.warmup_epochs!r}")
         if int(self.epochs) != self.epochs or self.epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        for name in ("patience", "check_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or int(v) != v or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if not self.tol >= 0:
+            raise ValueError(f"tol must be >= 0, got {self.tol}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.loss not in ("ce", "mse"):
             raise ValueError(f"loss must be 'ce' or 'mse', got {self.loss!r}")
+        if self.target not in ("soft", "onehot"):
+            raise ValueError(f"target must be 'soft' or 'onehot', got {self.target!r}")
         if self.parametrization not in ("sigmoid", "clamp"):
             raise ValueError(
                 f"parametrization must be 'sigmoid' or 'clamp', got {self.parametrization!r}"
@@ -229,18 +290,40 @@ class ContextMask:
         )
         return torch.full_like(X, v).requires_grad_(True)
 
+    def reference(self, out: torch.Tensor) -> torch.Tensor:
+        """The reference of the error term for logits ``out (n, classes)``: ``softmax f(X)``
+        (``target="soft"``), the predicted class one-hot (``"onehot"``), or ``f(X)`` (mse)."""
+        if self.loss == "mse":
+            return out
+        if self.target == "onehot":
+            return F.one_hot(out.argmax(1), out.shape[1]).to(out.dtype)
+        return torch.softmax(out, dim=1)
+
     def _error(self, out_hat: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-        """Per-sample error ``(n,)``; ``ref`` is softmax f(X) (ce) or f(X) (mse)."""
+        """Per-sample error ``(n,)``; ``ref`` from :meth:`reference`."""
         if self.loss == "ce":
             return -(ref * torch.log_softmax(out_hat, dim=1)).sum(1)
         return ((out_hat - ref) ** 2).sum(1)
 
     # -- main ---------------------------------------------------------------------------
-    def attribute(self, model: torch.nn.Module, X, *, device=None) -> ContextMaskResult:
+    def attribute(
+        self, model: torch.nn.Module, X, *, device=None, keep_state: bool = False, resume: dict | None = None
+    ) -> ContextMaskResult:
         """Optimise one mask per sample of ``X (n, ch, t)`` for ``model``; returns the masks.
 
+        All masks live in one ``(n, ch, t)`` tensor and one Adam optimiser (per-element
+        moments, summed per-sample losses: each mask gets only its own gradient). Each sample
+        keeps its own stage, best loss and patience counter on the device; a sample that
+        stops is frozen at once (its parameters are restored after every step) and leaves the
+        forward batch at the next check (every ``check_every`` epochs, the only host sync).
         The model is frozen in eval mode for the call. ``device`` defaults to the model's.
+        ``keep_state=True`` stores the mask parameters and Adam state in ``result.state``;
+        ``resume=state`` continues a fixed-budget run from there (``epochs`` counts from the
+        start): two runs that differ only after epoch ``k`` (e.g. with and without the area
+        term from ``warmup_epochs``) can share their first ``k`` epochs.
         """
+        if resume is not None and self.early_stopping:
+            raise ValueError("resume= continues a fixed-budget run: pass early_stopping=False")
         Xt = torch.as_tensor(X) if not isinstance(X, torch.Tensor) else X.detach()
         if Xt.ndim != 3:
             raise ValueError(f"X must have shape (n, ch, t), got {tuple(Xt.shape)}")
@@ -253,53 +336,164 @@ class ContextMask:
             dev = get_device(device)
         model = model.to(dev)
         Xt = Xt.float().to(dev)
+        n = len(Xt)
+        E, es = int(self.epochs), bool(self.early_stopping)
+        has_area = self.area is not None
+        warm = int(self.warmup_epochs) if has_area else E
         t0 = time.perf_counter()
         with frozen(model), torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
             torch.manual_seed(self.seed)
             with torch.no_grad():
-                out = model(Xt)
-                ref = torch.softmax(out, dim=1) if self.loss == "ce" else out
+                ref = self.reference(model(Xt))
                 P = self.perturbation(Xt)
             z = self._init_param(Xt)
             opt = torch.optim.Adam([z], lr=self.lr)
-            losses, errors = np.zeros(self.epochs), np.zeros(self.epochs)
-            bar = tqdm(
-                range(self.epochs), desc="context mask", disable=not self.progress, leave=False
-            )
+            ep0 = 0
+            if resume is not None:
+                if tuple(resume["z"].shape) != tuple(Xt.shape) or not resume["epoch"] < E:
+                    raise ValueError(f"resume state of shape {tuple(resume['z'].shape)} at epoch {resume['epoch']} does not fit X {tuple(Xt.shape)} and epochs={E}")
+                with torch.no_grad():
+                    z.copy_(resume["z"].to(dev))
+                opt.load_state_dict(copy.deepcopy(resume["opt"]))
+                ep0 = int(resume["epoch"])
+            ones = (1,) * (Xt.ndim - 1)
+            # per-sample state, all on the device (no host sync inside the loop)
+            done = torch.zeros(n, dtype=torch.bool, device=dev)
+            stage2 = torch.zeros(n, dtype=torch.bool, device=dev) | (has_area and warm == 0)
+            s2_start = torch.full((n,), -1 if not has_area else (0 if warm == 0 else warm), device=dev)
+            ep_run = torch.zeros(n, dtype=torch.long, device=dev)
+            best = torch.full((n,), float("inf"), device=dev)
+            anchor = best.clone()
+            wait = torch.zeros(n, dtype=torch.long, device=dev)
+            best_z = z.detach().clone()
+            loss_hist = torch.full((E, n), float("nan"), device=dev)
+            err_hist = torch.full((E, n), float("nan"), device=dev)
+            active = torch.arange(n, device=dev)  # rows in the forward batch
+            if resume is not None:
+                loss_hist[:ep0], err_hist[:ep0] = (torch.as_tensor(h[:ep0], device=dev) for h in resume["hist"])
+                ep_run += ep0
+            bar = tqdm(range(ep0, E), desc="context mask", disable=not self.progress, leave=False)
             for ep in bar:
+                if has_area and not es and ep == warm:
+                    stage2 = torch.ones_like(stage2)
                 opt.zero_grad(set_to_none=True)
-                M = self._mask(z)
-                X_hat = (1 - M) * P + M * Xt
-                err = self._error(model(X_hat), ref)
-                loss = err.sum()  # summed, not averaged: each sample's gradient is its own
-                if self.area is not None and ep >= self.warmup_epochs:
-                    loss = loss + self.area_weight * area_loss(M, self.area).sum()
-                loss.backward()
+                za = z[active]
+                M = self._mask(za)
+                X_hat = (1 - M) * P[active] + M * Xt[active]
+                err = self._error(model(X_hat), ref[active])
+                lossv = err
+                if has_area:
+                    lossv = err + self.area_weight * area_loss(M, self.area) * stage2[active]
+                lossv.sum().backward()  # summed, not averaged: each sample's gradient is its own
+                with torch.no_grad():
+                    la = lossv.detach()
+                    run_a = ~done[active]
+                    loss_hist[ep, active] = torch.where(run_a, la, loss_hist[ep, active])
+                    err_hist[ep, active] = torch.where(run_a, err.detach(), err_hist[ep, active])
+                    ep_run[active] += run_a.long()
+                    if es:  # best mask = the mask that gave the best loss (before this step)
+                        better = run_a & (la < best[active])  # the best mask: strictly lowest loss
+                        bz = best_z[active]
+                        best_z[active] = torch.where(better.view(-1, *ones), za.detach(), bz)
+                        best[active] = torch.where(better, la, best[active])
+                        improved = run_a & (la < anchor[active] - self.tol)  # patience: by > tol
+                        anchor[active] = torch.where(improved, la, anchor[active])
+                        wait[active] = torch.where(improved, 0, wait[active] + run_a.long())
+                    z_prev = z.detach().clone() if es else None
                 opt.step()
-                if self.parametrization == "clamp":
-                    with torch.no_grad():
+                with torch.no_grad():
+                    if self.parametrization == "clamp":
                         z.clamp_(0.0, 1.0)
-                losses[ep], errors[ep] = loss.item(), err.sum().item()
-                if self.progress:
-                    bar.set_postfix(loss=f"{losses[ep] / len(Xt):.4f}")
-            mask = self._mask(z).detach()
+                    if es:
+                        stop = run_a & (wait[active] >= self.patience)
+                        if has_area:  # stage 1 -> 2 at a plateau or at warmup; stage 2 -> done
+                            s1 = ~stage2[active]
+                            go2 = run_a & s1 & (stop | (ep_run[active] >= warm))
+                            fin = run_a & ~s1 & (stop | (ep_run[active] - s2_start[active] >= E - warm))
+                            idx2 = active[go2]
+                            stage2[idx2] = True
+                            s2_start[idx2] = ep_run[idx2]
+                            best[idx2] = float("inf")
+                            anchor[idx2] = float("inf")
+                            wait[idx2] = 0
+                        else:
+                            fin = stop
+                        done[active[fin]] = True
+                        # stopped rows keep their values (Adam's momentum would move them)
+                        z.data = torch.where(done.view(-1, *ones), z_prev, z.data)
+                if es and ((ep + 1) % self.check_every == 0 or ep == E - 1):
+                    still = ~done
+                    if not bool(still.any()):  # host sync, once per check_every epochs
+                        break
+                    active = torch.nonzero(still).flatten()
+                    if self.progress:
+                        bar.set_postfix(active=len(active))
+                elif self.progress and (ep + 1) % self.check_every == 0:
+                    bar.set_postfix(loss=f"{float(la.sum()) / n:.4f}")
+            bar.close()
+            mask = self._mask(best_z if es else z.detach()).detach()
+            if es and has_area:  # a sample whose best stage-2 loss was never set keeps its last mask
+                never = torch.isinf(best)
+                mask = torch.where(never.view(-1, *ones), self._mask(z.detach()), mask)
+            ent = (-(ref * torch.log(ref.clamp_min(1e-30))).sum()) if self.loss == "ce" else ref.new_zeros(())
+            lh, eh = loss_hist.cpu().numpy(), err_hist.cpu().numpy()  # the one sync after the loop
+            state = None
+            if keep_state:
+                state = dict(z=z.detach().cpu().clone(), opt=copy.deepcopy(opt.state_dict()), epoch=E, hist=(lh, eh))
+            epochs_run = ep_run.cpu().numpy().astype(int)
+            s2 = s2_start.cpu().numpy().astype(int)
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
+        n_ep = max(int(epochs_run.max()), 1)
+        lh, eh = lh[:n_ep], eh[:n_ep]
         return ContextMaskResult(
             mask=mask.cpu().numpy().astype(np.float32),
-            loss=losses,
-            error=errors,
+            loss=np.nansum(_ffill(lh), 1),
+            error=np.nansum(_ffill(eh), 1),
             perturbation=P.cpu().numpy().astype(np.float32),
             seconds=time.perf_counter() - t0,
-            entropy=float(-(ref * torch.log(ref.clamp_min(1e-30))).sum())
-            if self.loss == "ce"
-            else 0.0,
+            entropy=float(ent),
             config=asdict(self),
+            epochs_run=epochs_run,
+            stage2_start=s2,
+            loss_per_sample=lh,
+            state=state,
         )
 
     def __call__(self, model: torch.nn.Module, X, *, device=None) -> np.ndarray:
         """The saliency maps ``(n, ch, t)`` (the masks)."""
         return self.attribute(model, X, device=device).mask
+
+
+def _ffill(a: np.ndarray) -> np.ndarray:
+    """Forward-fill NaN rows of ``a (epochs, n)`` per column (a stopped sample keeps its last value)."""
+    a = a.copy()
+    for i in range(1, len(a)):
+        m = np.isnan(a[i])
+        a[i, m] = a[i - 1, m]
+    return a
+
+
+def initial_attribution(model: torch.nn.Module, X, cm: ContextMask | None = None, *, device=None) -> np.ndarray:
+    """The eq.-10 quantity ``a = dd/dx_hat * (x - p)`` ``(n, ch, t)`` at the initial mask.
+
+    ``d`` is the error term (eq. 11) of ``cm`` (default :class:`ContextMask`), ``x_hat`` the
+    blend at ``M = init`` and ``p`` the context perturbation, so ``a`` is the gradient of the
+    error with respect to the mask at the start, ``dL/dM``. Adam's first step moves each mask
+    element by ``-lr * sign(a)``; ``|a|`` is the gradient's own saliency reading.
+    """
+    cm = cm or ContextMask(progress=False)
+    dev = get_device(device) if device is not None else next(model.parameters()).device
+    Xt = torch.as_tensor(np.asarray(X) if not isinstance(X, torch.Tensor) else X.detach().cpu()).float().to(dev)
+    model = model.to(dev)
+    with frozen(model):
+        with torch.no_grad():
+            ref = cm.reference(model(Xt))
+            P = cm.perturbation(Xt)
+        x_hat = ((1 - cm.init) * P + cm.init * Xt).requires_grad_(True)
+        cm._error(model(x_hat), ref).sum().backward()
+        a = x_hat.grad * (Xt - P)
+    return a.detach().cpu().numpy().astype(np.float32)
 
 
 def _kw_config(kw: dict) -> ContextMask:
@@ -320,14 +514,18 @@ def _kw_config(kw: dict) -> ContextMask:
     description="context-aware perturbation mask (temporal+spatial pooling context, softmax fusion)",
     paper="Wang et al. 2022 TBME",
 )
-def context_mask(model: torch.nn.Module, X: torch.Tensor, target: torch.Tensor, **kw) -> np.ndarray:
+def context_mask(model: torch.nn.Module, X: torch.Tensor, target: torch.Tensor, **kw):
     """Saliency ``(n, ch, t)`` in [0, 1]: the learned context-aware mask (1 = must be kept).
 
     Keywords are :class:`ContextMask`'s (``epochs``, ``lr``, ``area``, ``area_weight``,
     ``warmup_epochs``, ``temporal_kernel``, ``spatial_kernel``, ``context``, ``loss``,
-    ``init``, ``parametrization``, ``progress``, ``seed``). ``target`` is not used: the loss
-    matches the model's whole output distribution on ``X`` (paper eq. 11), not one class, so
-    the method is registered with ``uses_target=False`` and :func:`~eegnb.explain.explain`
-    refuses a target other than the predicted class.
+    ``target`` (``"soft"``/``"onehot"``: the reference of eq. 11, not a class index), ``init``,
+    ``parametrization``, ``early_stopping`` (on by default: patience 10, tol 1e-4;
+    ``early_stopping=False`` is the paper's fixed 200 epochs), ``patience``, ``tol``,
+    ``check_every``, ``progress``, ``seed``). The ``target`` argument of ``explain`` is not
+    used: the loss matches the model's output distribution on ``X`` (paper eq. 11), not a chosen
+    class, so the method is registered with ``uses_target=False``. Returns ``(maps, info)`` with
+    ``info["epochs_run"] (n,)`` (see ``explain(..., return_info=True)``).
     """
-    return _kw_config(kw)(model, X, device=X.device)
+    res = _kw_config(kw).attribute(model, X, device=X.device)
+    return res.mask, {"epochs_run": res.epochs_run}

@@ -5,6 +5,10 @@ M. Tangermann, F. Hutter, W. Burgard, T. Ball, "Deep learning with convolutional
 networks for EEG decoding and visualization". Layer layout and bias choices follow the
 authors' braindecode ``Deep4Net`` (conv_time with bias, later convs without bias because a
 BatchNorm follows). Used by notebooks 1x, 2x.
+
+Parameter count (paper 1, Table I, 281,427): ``n_chans=28`` (the paper's 28-channel DEAP
+layout) gives 281,427 exactly, Table I's DeepConvNet row; all 32 DEAP channels give 283,927
+(the spatial conv's 25 x 25 x ch weights).
 """
 
 from __future__ import annotations

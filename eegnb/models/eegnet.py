@@ -24,6 +24,16 @@ def _same(kernel: int) -> tuple[int, int, int, int]:
 class EEGNet(EEGModel):
     """EEGNet-F1,D (default EEGNet-8,2) as in Lawhern et al. (2018).
 
+    Parameter count (paper 1, Table I): at DEAP size (32 ch, 512 samples, 128 Hz, 2 classes)
+    EEGNet-8,2 has 2,130 trainable parameters: temporal conv 8 x 64 = 512, depthwise spatial
+    16 x 32 = 512, separable depthwise 16 x 16 = 256 and pointwise 16 x 16 = 256, three
+    BatchNorms 2 x (8 + 16 + 16) = 80, dense 16 x 16 x 2 + 2 = 514 (no conv biases). Table I
+    reports 1,210, fewer than EEGNet-8,2's layers before the dense one even on 28 channels
+    (1,552), and no F1/D/F2/kernel choice of this layout at 28 or 32 channels and a 4 s input
+    gives 1,210 exactly (searched F1 in {2,4,6,8,16}, D in {1,2,4}, kernel 32/64/128, BatchNorm
+    counted or not), so the paper's EEGNet was a smaller, unstated variant; the default here
+    stays EEGNet-8,2.
+
     Block 1: temporal conv ``(1, kernel_length)`` with F1 filters ("same" padding as an explicit
     ``nn.ZeroPad2d`` module, no bias)
     -> BatchNorm -> depthwise spatial conv ``(n_chans, 1)`` with depth multiplier D (no bias,

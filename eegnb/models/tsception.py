@@ -68,6 +68,13 @@ class TSception(EEGModel):
     left hemisphere and the next ``ch // 2`` their right-hemisphere mirrors (the paper used
     28 DEAP channels, midline removed; see :func:`hemisphere_order`).
 
+    Parameter count (paper 1, Table I, 12,563): on the paper's 28-channel DEAP setup
+    (``n_chans=28``, the 14 hemisphere pairs; the spatial kernels then span the whole montage)
+    the count is 12,563 exactly, Table I's TSception row; on all 32 DEAP channels it is 13,913
+    (the spatial convs see 4 more rows). The count does not depend on ``n_times``.
+    ``eegnb.experiments.context_mask.Config(tsception_layout="hemisphere")`` trains on that
+    28-channel layout.
+
     Args:
         n_chans, n_times, n_classes, sfreq: input geometry (Hz); ``n_chans`` even, >= 2.
         num_T, num_S, hidden, dropout: 15, 15, 32, 0.5 (the paper's settings).

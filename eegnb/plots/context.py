@@ -25,6 +25,7 @@ METHOD_COLORS = {
     "one_stage": "#e6ab02",
     "gradient": "#d95f02",
     "random": "#999999",
+    "oracle": "#222222",
 }
 METHOD_NAMES = {
     "context": "context mask",
@@ -33,6 +34,7 @@ METHOD_NAMES = {
     "one_stage": "area limit, one stage",
     "gradient": "gradient",
     "random": "random",
+    "oracle": "oracle (truth)",
 }
 MODEL_NAMES = {"eegnet": "EEGNet", "tsception": "TSception", "deepconvnet": "DeepConvNet"}
 
@@ -55,9 +57,11 @@ def plot_example_maps(
     """Grid of saliency maps: one row per sample, one column per method (paper Figs. 1, 5, 9).
 
     ``maps[method]`` is ``(n_samples, ch, t)``; ``truth`` ``(n_samples, ch, t)`` is outlined
-    (dashed white) where evidence was planted. Each panel has its own colour scale.
+    (dashed white) where evidence was planted. Each method has one colour scale shared by all
+    its rows (samples), so the rows of a column compare directly; the colourbar says so.
     """
     n = len(next(iter(maps.values())))
+    lims = {m: (float(np.nanmin(maps[m])), float(np.nanmax(maps[m]))) for m in methods}
     fig, axes = plt.subplots(n, len(methods), figsize=(4.4 * len(methods), 4.6 * n), squeeze=False)
     for i in range(n):
         for j, m in enumerate(methods):
@@ -74,9 +78,10 @@ def plot_example_maps(
                 ch_names=ch_names,
                 sfreq=sfreq,
                 title=title,
-                cbar_label=label,
+                cbar_label=label + (" (scale shared by the column)" if n > 1 else ""),
                 max_ticks=len(ch_names),
             )
+            ax.images[0].set_clim(*lims[m])
             ax.tick_params(axis="y", labelsize=6)
             _truth_outline(ax, None if truth is None else truth[i])
             if j:
@@ -405,10 +410,78 @@ def plot_localisation(
             if value == "auc"
             else "channel ROC-AUC vs planted channels",
         )
-        if ax is axes[0, -1]:
-            _legend_outside(ax)
-        else:
+        if ax.get_legend() is not None:
             ax.get_legend().remove()
+    # one legend for every map drawn in any panel (no bar left without a label)
+    from matplotlib.patches import Patch
+
+    drawn = [m for m in methods if m in set(auc.method)]
+    handles = [Patch(color=METHOD_COLORS.get(m, "k"), label=METHOD_NAMES.get(m, m)) for m in drawn]
+    axes[0, -1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, borderaxespad=0)
+    fig.tight_layout()
+    return fig
+
+
+def plot_mechanism(mech: dict, *, truth: np.ndarray | None, ch_names, sfreq: float, sample: int = 0, seed: int = 0):
+    """The optimiser's mechanism (notebook 10): ``|a|`` at the initial mask next to the learned
+    mask for one sample, ``|M - init|`` against ``|a|`` (ranks; Spearman per sample), and the
+    per-sample sign agreement and localisation AUCs (mean, 95% CI over samples)."""
+    from eegnb.stats import mean_ci
+
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8), gridspec_kw=dict(width_ratios=[1.2, 1.2, 1, 1]))
+    a, M = np.abs(mech["a"][sample]), mech["mask"][sample]
+    plot_map(a, ax=axes[0], ch_names=ch_names, sfreq=sfreq, title="|a| = |dd/dx_hat (x - p)| at M = init",
+             cbar_label="|a| (loss per unit mask)", max_ticks=16)
+    plot_map(M, ax=axes[1], ch_names=ch_names, sfreq=sfreq, title="learned mask", cbar_label="mask value (1 = keep)", max_ticks=16)
+    for ax in axes[:2]:
+        _truth_outline(ax, None if truth is None else truth[sample])
+    rng = np.random.default_rng(seed)
+    ga, gm = np.abs(mech["a"]).ravel(), np.abs(mech["mask"] - mech["result"].config["init"]).ravel()
+    pick = rng.choice(len(ga), size=min(4000, len(ga)), replace=False)
+    from scipy.stats import rankdata
+
+    axes[2].scatter(rankdata(ga)[pick] / len(ga), rankdata(gm)[pick] / len(gm), s=2, alpha=0.3, color="#1b9e77")
+    axes[2].set(xlabel="rank of |a| (fraction)", ylabel="rank of |M - init| (fraction)",
+                title=f"Spearman per sample: {np.nanmean(mech['spearman']):.2f} (mean)")
+    names = [("sign_agreement", "agrees with\n-sign(a)"), ("polarity", "polarity-\nfree"),
+             ("auc_abs_a", "AUC\nof |a|"), ("auc_mask", "AUC\nof mask")]
+    names = [(k, lab) for k, lab in names if k in mech]
+    cis = [mean_ci(mech[k], unit_name="segment") for k, _ in names]
+    x = np.arange(len(names))
+    axes[3].bar(x, [c["mean"] for c in cis], color=["#7570b3", "#7570b3", "#d95f02", "#1b9e77"][: len(names)],
+                yerr=np.array([[c["mean"] - c["lo"], c["hi"] - c["mean"]] for c in cis]).T, capsize=3)
+    axes[3].axhline(0.5, color="0.3", ls="--", lw=0.8)
+    axes[3].set_xticks(x, [lab for _, lab in names], fontsize=7)
+    axes[3].set(ylim=(0, 1), ylabel="share / ROC-AUC (0.5 = chance)", title="mean, 95% CI over segments")
+    fig.tight_layout()
+    return fig
+
+
+def plot_deletion_curves(curves: pd.DataFrame, *, methods: Sequence[str], axes_order=("channel", "time")):
+    """Deletion curves (most salient removed first): probability of the predicted class vs the
+    fraction of channels / time steps removed, per model (rows) and axis (columns), mean over
+    subject models with a 95% band (seaborn ``errorbar=("ci", 95)`` over subjects)."""
+    models = [m for m in MODEL_NAMES if m in set(curves.model)] or list(dict.fromkeys(curves.model))
+    axs = [a for a in axes_order if a in set(curves.axis)]
+    fig, axes = plt.subplots(len(models), len(axs), figsize=(4.6 * len(axs) + 2, 3.0 * len(models)), squeeze=False, sharey=True)
+    for i, mo in enumerate(models):
+        for j, ax_name in enumerate(axs):
+            ax = axes[i, j]
+            d = _pretty(curves[(curves.model == mo) & (curves.axis == ax_name) & curves.method.isin(methods)])
+            present = [m for m in methods if m in set(d.method)]
+            sns.lineplot(data=d, x="fraction", y="score", hue="map", units=None, errorbar=("ci", 95),
+                         hue_order=[METHOD_NAMES.get(m, m) for m in present], palette=_palette(present), ax=ax, lw=1.2)
+            what = "time steps" if ax_name == "time" else "channels"
+            ax.set(title=f"{MODEL_NAMES.get(mo, mo)}: {what} removed", xlabel=f"fraction of {what} removed (most salient first)",
+                   ylabel="p(predicted class)", ylim=(0, 1))
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+    from matplotlib.lines import Line2D
+
+    present = [m for m in methods if m in set(curves.method)]
+    axes[0, -1].legend(handles=[Line2D([], [], color=METHOD_COLORS.get(m, "k"), label=METHOD_NAMES.get(m, m)) for m in present],
+                       loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, borderaxespad=0)
+    fig.suptitle("deletion curves: mean and 95% interval over subject models (removed elements set to 0)", fontsize=9)
     fig.tight_layout()
     return fig
 
