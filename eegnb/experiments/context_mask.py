@@ -23,12 +23,12 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from eegnb.explain import explain, predict
 from eegnb.explain.context_mask import ContextMask
 from eegnb.metrics import localisation_auc
 from eegnb.metrics.removal import element_scores, random_maps, removal_game
+from eegnb.progress import tqdm
 from eegnb.utils import cached, fingerprint, get_device
 
 #: Display names of the maps, in plotting order.

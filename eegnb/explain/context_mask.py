@@ -58,9 +58,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from eegnb.explain.registry import frozen, register
+from eegnb.progress import tqdm
 from eegnb.utils import get_device
 
 __all__ = [
