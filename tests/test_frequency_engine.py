@@ -18,6 +18,7 @@ from eegnb.explain.frequency_mask import (
     make_generator,
     stacked_parameters,
 )
+from tests.test_frequency_mask import _tiny_cnn
 
 SFREQ, T, C = 100.0, 200, 8
 
@@ -30,17 +31,7 @@ def _data(n=16, seed=0):
 
 
 def _cnn():
-    torch.manual_seed(1)
-    return torch.nn.Sequential(
-        torch.nn.Unflatten(1, (1, C)),
-        torch.nn.Conv2d(1, 3, (1, 9), padding=(0, 4)),
-        torch.nn.ELU(),
-        torch.nn.Conv2d(3, 3, (C, 1)),
-        torch.nn.ELU(),
-        torch.nn.AdaptiveAvgPool2d((1, 4)),
-        torch.nn.Flatten(),
-        torch.nn.Linear(12, 2),
-    )
+    return _tiny_cnn(C)
 
 
 @pytest.mark.parametrize("kind", GENERATORS)

@@ -84,13 +84,14 @@ class PowerBandModel(torch.nn.Module):
         return torch.stack([-z, z], 1)
 
 
-def _tiny_cnn():
+def _tiny_cnn(n_chans: int = C):
+    """A small seeded CNN on ``(n, n_chans, t)`` (shared with test_frequency_engine)."""
     torch.manual_seed(1)
     return torch.nn.Sequential(
-        torch.nn.Unflatten(1, (1, C)),
+        torch.nn.Unflatten(1, (1, n_chans)),
         torch.nn.Conv2d(1, 3, (1, 9), padding=(0, 4)),
         torch.nn.ELU(),
-        torch.nn.Conv2d(3, 3, (C, 1)),
+        torch.nn.Conv2d(3, 3, (n_chans, 1)),
         torch.nn.ELU(),
         torch.nn.AdaptiveAvgPool2d((1, 4)),
         torch.nn.Flatten(),
