@@ -95,7 +95,8 @@ def test_localisation_metrics():
 
 def test_return_info_merges_batches():
     """Per-sample info is concatenated in sample order across batches; shared info must agree."""
-    from eegnb.explain.registry import register, METHODS as REG
+    from eegnb.explain.registry import METHODS as REG
+    from eegnb.explain.registry import register
 
     def fake(model, X, target, **kw):
         x = X.detach().cpu().numpy()
@@ -116,7 +117,8 @@ def test_return_info_merges_batches():
 
 
 def test_return_info_band_edges_shared_when_batch_equals_bands():
-    from eegnb.explain.registry import register, METHODS as REG
+    from eegnb.explain.registry import METHODS as REG
+    from eegnb.explain.registry import register
 
     edges = np.array([[0.0, 4.0], [4.0, 8.0]])
 
