@@ -22,6 +22,7 @@ stopping engine lands) are dropped and the full epoch budget is assumed, as the 
 Not part of the test run (``tests/test_speed_benchmarks.py`` runs a tiny smoke version).
 """
 
+# ruff: noqa: B023  (every closure below is called within the loop iteration that made it)
 from __future__ import annotations
 
 import argparse
