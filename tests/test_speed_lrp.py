@@ -61,3 +61,20 @@ def test_relay_batches_like_one_call():
     a = explain("lrp_epsilon_plus", model, X, batch_size=1)
     b = explain("lrp_epsilon_plus", model, X, batch_size=5)
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * np.abs(a).max())
+
+
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (2.0, 1.0)])
+def test_alphabeta_equals_zennit_rule(alpha, beta):
+    """Our alpha-beta (with its two-pass z+ shortcut for beta=0) equals zennit's AlphaBeta."""
+    from zennit.composites import LayerMapComposite
+    from zennit.rules import AlphaBeta, Norm, Pass
+    from zennit.types import Activation, AvgPool, Convolution
+
+    model = _toy(zero_shift=False)
+    X = _x(3, 8, 128)
+    ours = explain("lrp_alphabeta", model, X, alpha=alpha, beta=beta)
+    ref_comp = LayerMapComposite(
+        [(Activation, Pass()), (AvgPool, Norm()), (Convolution, AlphaBeta(alpha, beta)),
+         (torch.nn.Linear, AlphaBeta(alpha, beta))], canonizers=lrp.canonizers_for(model, torch.as_tensor(X[:1])))
+    ref = lrp.lrp_relevance(model, X, None, ref_comp)
+    np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
