@@ -113,3 +113,16 @@ def test_bad_arguments(tmp_path):
         run_jobs(lambda subject: subject, [dict(subject=1)], cache_dir=tmp_path, kind="t")
     with pytest.raises(ValueError, match="client must be"):
         run_jobs(example_job, [dict(subject=1)], cache_dir=tmp_path, kind="t", client=3)
+
+
+def test_train_and_explain_unit_runs_serially(tmp_path):
+    """The per-subject unit of a paper-scale sweep, at the smallest size, through the serial path."""
+    from eegnb.experiments.dispatch import train_and_explain
+
+    jobs = [dict(subject=1, epochs=1, n_explain=2, method="gradient")]
+    (r,) = run_jobs(train_and_explain, jobs, cache_dir=tmp_path, kind="unit", client="serial")
+    assert r["subject"] == 1 and r["maps"].shape[0] == 2 and r["maps"].ndim == 3
+    assert r["auc"].shape == (2,) and np.isfinite(r["auc"]).all() and 0.0 <= r["test_acc"] <= 1.0
+    (again,) = run_jobs(train_and_explain, jobs, cache_dir=tmp_path, kind="unit", client="serial")
+    assert run_jobs.last["from_cache"] == 1
+    np.testing.assert_array_equal(again["maps"], r["maps"])
