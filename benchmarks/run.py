@@ -75,6 +75,20 @@ def device_info(dev: torch.device) -> dict:
     return info
 
 
+def fixed_mmap_threshold(nbytes: int = 1 << 16) -> bool:
+    """glibc: serve every allocation above ``nbytes`` by mmap, returned to the OS when freed.
+
+    Without this, glibc's dynamic threshold keeps freed tensor memory in the heap, the resident
+    set stops growing after the first configuration and CPU peak memory reads as 0 MB.
+    """
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").mallopt(-3, int(nbytes)))  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc
+        return False
+
+
 def _sync(dev):
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
@@ -146,6 +160,10 @@ def bench_masks(dev, *, n: int, epochs: int, batches, repeats: int, models=MODEL
             model = build(name, ch, t, 2, sfreq=sfreq, seed=0, **MODEL_KW.get(size, {}).get(name, {})).to(dev).eval()
             lim = fwd_bwd_limit(model, X, dev, batches, repeats)
             for method in ("context_mask", "frequency_mask"):
+                # re-measured next to each method, the least contended (fastest) measurement kept
+                again = fwd_bwd_limit(model, X, dev, [lim["best_batch"]], repeats)
+                if again["seconds_per_sample"] < lim["seconds_per_sample"]:
+                    lim = dict(lim, seconds_per_sample=again["seconds_per_sample"])
                 kw = dict(epochs=epochs, early_stopping=False)
                 if method == "frequency_mask":
                     # a patience beyond the budget: the fixed budget also on an engine without early_stopping=
@@ -177,7 +195,7 @@ def _trained(quick: bool, dev, cache_dir):
     split = within_subject_kfold(data, k=5, seed=0)[0]
     model = train_model("eegnet", data, split, seed=0, device=dev, cache_dir=cache_dir, progress=False,
                         epochs=10 if quick else 40)
-    return model, data[split.test]
+    return model, data
 
 
 def bench_early_stopping(dev, *, n: int, budgets: dict, repeats: int, cache_dir) -> list[dict]:
@@ -185,8 +203,12 @@ def bench_early_stopping(dev, *, n: int, budgets: dict, repeats: int, cache_dir)
     from eegnb.metrics import localisation_auc
     from eegnb.metrics.localisation import band_localisation_truth
 
-    model, test = _trained(budgets["context_mask"] < 100, dev, cache_dir)
-    X = test.X[:n]
+    model, data = _trained(budgets["context_mask"] < 100, dev, cache_dir)
+    # the first n segments of the subject (the comparison is early stopping vs the fixed budget
+    # on the same maps' truth, so training segments serve as well as held-out ones)
+    test = data[np.arange(min(n, len(data)))]
+    X = test.X
+    n = len(X)
     rows = []
     for method, budget in budgets.items():
         extra = dict(progress=False) if method == "context_mask" else dict(sfreq=test.sfreq)
@@ -317,6 +339,7 @@ def run(*, quick: bool = False, tiny: bool = False, out: str | None = None, devi
         cache_dir: str | None = str(ROOT / ".cache")) -> dict:
     """Run the suite; returns ``{"device", "settings", <section>: rows}`` and writes JSON to ``out``."""
     dev = get_device(device)
+    mmap_fixed = fixed_mmap_threshold()
     warnings.filterwarnings("ignore", message=".*no reference=.*")  # frequency_mask without target alignment
     if tiny:  # the smoke test's size: seconds, not minutes
         s = dict(n=2, epochs=2, batches=(1, 2), budgets={"context_mask": 4, "frequency_mask": 4}, n_es=2, n_lrp=2,
@@ -329,7 +352,8 @@ def run(*, quick: bool = False, tiny: bool = False, out: str | None = None, devi
                  repeats=2, models=MODELS, sizes=SIZES)
     if repeats is not None:
         s["repeats"] = int(repeats)
-    res = dict(device=device_info(dev), settings={k: (v if not isinstance(v, dict) or k != "sizes" else list(v))
+    res = dict(device=dict(device_info(dev), cpu_peak_memory="rss growth, mmap threshold fixed" if mmap_fixed
+                           else "rss growth (allocator may hide reuse)"), settings={k: (v if not isinstance(v, dict) or k != "sizes" else list(v))
                                                   for k, v in s.items()})
     t0 = time.perf_counter()
     torch.manual_seed(0)
