@@ -2,8 +2,11 @@
 
 Discovers ``notebooks/*.ipynb`` (sorted by number), runs each through papermill with the shared
 parameter names (``dataset``, ``data_dir``, ``quick``, ``seed``, ``device``, ``cache_dir``,
-``fig_dir``, and ``fig_format`` when ``--fig-format`` is given), writes the executed copies to a run folder, keeps going when one fails, prints
-which notebook and which cell failed, and exits non-zero if any did.
+``fig_dir``, and ``fig_format`` when ``--fig-format`` is given; ``--param KEY=VALUE`` for
+any other), writes the executed copies to a run folder, keeps going when one fails, prints
+which notebook and which cell failed, and exits non-zero if any did. Per-notebook wall times go
+to ``<run-dir>/timings.json`` (``{"size", "jobs", "notebooks": {name: s}, "total_s", "wall_s",
+"date", "failed"}``), which ``benchmarks/run.py`` reports.
 
 Default size writes the committed figures into ``figures/``; ``--quick`` (the CI size) writes
 into ``runs/quick/figures`` unless ``--fig-dir`` says otherwise, so a quick run never overwrites
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import json
 import os
 import sys
 import time
@@ -77,6 +81,26 @@ def parse_params(items: list[str]) -> dict:
     return out
 
 
+def write_timings(path: Path, times: dict[str, float], *, size: str, jobs: int, wall_s: float,
+                  failed: list[str]) -> dict:
+    """Write per-notebook wall times (s) to ``path`` as JSON; merged into an existing file of the
+    same size, so ``--only`` reruns update their notebooks' entries and keep the others."""
+    old = {}
+    if path.exists():
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, ValueError):
+            old = {}
+    nbs = dict(old.get("notebooks", {})) if old.get("size") == size else {}
+    nbs.update({k: round(float(v), 1) for k, v in times.items()})
+    rec = dict(size=size, jobs=int(jobs), notebooks=dict(sorted(nbs.items())), total_s=round(sum(nbs.values()), 1),
+               wall_s=round(float(wall_s), 1), date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+               failed=list(failed), cpu_count=os.cpu_count())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rec, indent=1))
+    return rec
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eegnb.figures", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="CI size (about 2 minutes or less per notebook)")
@@ -130,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         err = execute_notebook(p, run_dir / p.name, params, timeout=a.timeout)
         return p, err, time.time() - t0
 
+    t_start = time.time()
     bar = tqdm(total=len(nbs), desc="notebooks", unit="nb")
     with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
         futs = [ex.submit(one, p) for p in nbs]
@@ -143,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             bar.update(1)
     bar.close()
     total = sum(times.values())
+    write_timings(run_dir / "timings.json", times, size=size, jobs=a.jobs, wall_s=time.time() - t_start,
+                  failed=sorted(failures))
     print(f"\n{len(nbs) - len(failures)} ok, {len(failures)} failed; {total:.0f} s of notebook time")
     for name, err in failures.items():
         print(f"  {name}: {err}  (executed copy: {run_dir / name})")

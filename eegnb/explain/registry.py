@@ -23,9 +23,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from eegnb.utils import get_device
+from eegnb.utils import auto_batch_size, get_device
 
 DOMAINS = ("time", "frequency")
+
+#: Methods whose map of a sample does not depend on the other samples of its batch (exactly, or
+#: up to floating-point reduction order): ``explain(batch_size=None)`` batches these by
+#: :func:`eegnb.utils.auto_batch_size` (small on a CPU, the largest that fits on a GPU). The
+#: others (``smoothgrad``'s noise is drawn for the whole batch; ``frequency_mask`` normalises by
+#: the batch's spectrum; ``easypeasi`` draws its noise batch by batch) and unknown methods keep
+#: the whole ``X`` in one call, as before, so their results do not change.
+BATCH_INVARIANT = frozenset({
+    "gradient", "input_x_gradient", "integrated_gradients", "occlusion", "random", "context_mask",
+    "lrp_epsilon", "lrp_alphabeta", "lrp_epsilon_plus", "lrp_epsilon_alpha2_beta1", "dft_lrp",
+})
 
 
 @dataclass(frozen=True)
@@ -174,6 +185,7 @@ def explain(
     device=None,
     batch_size: int | None = None,
     return_info: bool = False,
+    amp: bool = False,
     **kw,
 ):
     """Explain ``model``'s decisions on ``X`` with a registered ``method``.
@@ -187,11 +199,16 @@ def explain(
         ``[0, n_classes)``; see :func:`check_target`); default the predicted class. Methods
         with ``uses_target=False`` accept only ``None`` or the predicted class.
     device : ``"cpu"``, ``"cuda"`` or ``None``/``"auto"``.
-    batch_size : samples per call of the implementation (default: all at once, or the
-        method's own batching).
+    batch_size : samples per call of the implementation. Default: for the methods of
+        :data:`BATCH_INVARIANT` (results do not depend on the batching)
+        :func:`eegnb.utils.auto_batch_size` (16 on a CPU, the largest that fits on a GPU); for the
+        others all of ``X`` in one call (or the method's own batching).
     return_info : also return a dict of what the method reports beside the maps (e.g.
         ``epochs_run (n,)`` for the mask optimisers, ``band_edges (n_bands, 2)`` in Hz for
-        frequency methods); always holds ``method`` and ``domain``.
+        frequency methods); always holds ``method``, ``domain`` and ``batch_size``.
+    amp : run the method under CUDA autocast (float16 matrix products; float32 elsewhere).
+        Faster on a GPU and approximate: ``tests/test_speed_batching.py`` checks it against
+        float32. CUDA only (``ValueError`` on a CPU).
     **kw : the method's keywords (see its docstring), e.g. ``epochs`` for ``"context_mask"``,
         ``sfreq``/``n_bands`` for frequency methods.
 
@@ -208,6 +225,8 @@ def explain(
     if m.needs_sfreq and "sfreq" not in kw:
         raise ValueError(f"method {method!r} works in the frequency domain and needs sfreq= (Hz)")
     dev = get_device(device)
+    if amp and dev.type != "cuda":
+        raise ValueError(f"amp=True (mixed precision) needs a CUDA device; got device {dev}")
     Xt = _as_input(X)
     n = len(Xt)
     if n == 0:
@@ -232,12 +251,20 @@ def explain(
                     f"predicted one; target differs from the predicted class at samples {idx}"
                     f"{' ...' if int((target_t != predicted).sum()) > 5 else ''}: pass target=None"
                 )
-        bs = batch_size or n
+        if batch_size is not None:
+            if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+                raise ValueError(f"batch_size must be None or a positive integer, got {batch_size!r}")
+            bs = int(batch_size)
+        elif method in BATCH_INVARIANT:
+            bs = auto_batch_size(model, tuple(Xt.shape[1:]), dev, n=n)
+        else:
+            bs = n
         outs, infos = [], []
         for i in range(0, n, bs):
             xb = Xt[i : i + bs].to(dev)
             tb = target_t[i : i + bs].to(dev)
-            res = m.fn(model, xb, tb, **kw)
+            with torch.autocast("cuda", dtype=torch.float16, enabled=bool(amp)):
+                res = m.fn(model, xb, tb, **kw)
             # An implementation may return ``(maps, info)`` to report more than the maps.
             res, inf = res if isinstance(res, tuple) else (res, {})
             outs.append(np.asarray(res))
@@ -249,7 +276,7 @@ def explain(
         raise RuntimeError(f"{method} returned {out.shape}, expected (n, ch, n_bands)")
     out = out.astype(np.float32, copy=False)
     if return_info:
-        return out, _merge_info(infos, method=method, domain=m.domain)
+        return out, _merge_info(infos, method=method, domain=m.domain, batch_size=bs)
     return out
 
 
