@@ -7,6 +7,7 @@ import signal
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("distributed")
@@ -126,3 +127,20 @@ def test_train_and_explain_unit_runs_serially(tmp_path):
     (again,) = run_jobs(train_and_explain, jobs, cache_dir=tmp_path, kind="unit", client="serial")
     assert run_jobs.last["from_cache"] == 1
     np.testing.assert_array_equal(again["maps"], r["maps"])
+
+
+def test_context_mask_run_dispatched_units_are_the_serial_cache_entries(tmp_path):
+    """``run(cfg, client=...)`` computes the units through dispatch into the very cache entries
+    the serial loop reads: a serial run afterwards writes no new unit entry and gives the same
+    results."""
+    from eegnb.experiments import context_mask as ctx
+
+    cfg = ctx.Config(subjects=1, labels=("arousal",), models=("eegnet",), n_trials=6, n_segments=2,
+                     fit=dict(epochs=1, lr=3e-3, batch_size=16), n_explain=2,
+                     mask=dict(epochs=4, lr=0.1, init=0.9, early_stopping=False), area_warmup=2,
+                     ks_curve=(2,), deletion_axes=("channel",), deletion_steps=())
+    a = ctx.run(cfg, cache_dir=tmp_path, progress=False, client="serial")
+    units = sorted((tmp_path / "context_mask_unit").rglob("*"))
+    b = ctx.run(cfg, cache_dir=tmp_path, progress=False)
+    assert units and sorted((tmp_path / "context_mask_unit").rglob("*")) == units
+    pd.testing.assert_frame_equal(a.acc, b.acc)

@@ -372,8 +372,18 @@ class Results:
     deletion_curve: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def run(cfg: Config, *, device=None, cache_dir=None, progress: bool = True) -> Results:
-    """All (label, subject, model) units of ``cfg`` (each cached); see :class:`Results`."""
+def _unit_key(cfg: Config, data, label: str, subject, model_name: str) -> dict:
+    return dict(cfg=cfg.key(), data=data.fingerprint(), label=label, subject=int(subject), model=model_name, v=2)
+
+
+def run(cfg: Config, *, device=None, cache_dir=None, progress: bool = True, client=None) -> Results:
+    """All (label, subject, model) units of ``cfg`` (each cached); see :class:`Results`.
+
+    ``client``: run the units through Dask first (:func:`eegnb.experiments.dispatch.run_jobs`:
+    ``"local"`` for a LocalCluster on this machine, a scheduler address, ``"slurm"``, a
+    ``distributed.Client``, or ``"serial"``); they land in the same cache entries as the serial
+    loop, which then only reads them back. ``None`` (default) computes them here in turn.
+    """
     t0 = time.perf_counter()
     units, rows = [], []
     accs, aucs, examples, dels, dcurves = [], [], {}, [], []
@@ -381,10 +391,18 @@ def run(cfg: Config, *, device=None, cache_dir=None, progress: bool = True) -> R
         data = load_data(cfg, label)
         subjects = list(data.subjects)[: cfg.subjects]
         units += [(label, data, s, m) for s in subjects for m in cfg.models]
+    if client is not None:
+        if cache_dir is None:
+            raise ValueError("client= needs cache_dir: the cache is where the workers' results are kept")
+        from eegnb.experiments.dispatch import run_jobs
+
+        run_jobs(run_unit, [dict(cfg=cfg, data=d, label=lb, subject=s, model_name=m, device=device,
+                                 cache_dir=cache_dir) for lb, d, s, m in units],
+                 cache_dir=cache_dir, kind="context_mask_unit", client=client,
+                 key=lambda j: _unit_key(j["cfg"], j["data"], j["label"], j["subject"], j["model_name"]),
+                 progress=progress)
     for label, data, s, m in tqdm(units, desc="subject models", disable=not progress):
-        key = dict(
-            cfg=cfg.key(), data=data.fingerprint(), label=label, subject=int(s), model=m, v=2
-        )
+        key = _unit_key(cfg, data, label, s, m)
         u = cached(
             cache_dir,
             "context_mask_unit",
