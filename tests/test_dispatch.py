@@ -140,7 +140,8 @@ def test_context_mask_run_dispatched_units_are_the_serial_cache_entries(tmp_path
                      mask=dict(epochs=4, lr=0.1, init=0.9, early_stopping=False), area_warmup=2,
                      ks_curve=(2,), deletion_axes=("channel",), deletion_steps=())
     a = ctx.run(cfg, cache_dir=tmp_path, progress=False, client="serial")
-    units = sorted((tmp_path / "context_mask_unit").rglob("*"))
+    units = sorted((tmp_path / "context_mask_unit").glob("*.npz"))
+    assert len(units) == 1  # one (label, subject, model) unit: the loop wrote no second entry
     b = ctx.run(cfg, cache_dir=tmp_path, progress=False)
-    assert units and sorted((tmp_path / "context_mask_unit").rglob("*")) == units
+    assert sorted((tmp_path / "context_mask_unit").glob("*.npz")) == units
     pd.testing.assert_frame_equal(a.acc, b.acc)

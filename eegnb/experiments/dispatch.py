@@ -112,6 +112,7 @@ def run_jobs(fn: Callable[..., Any], jobs: Sequence[dict], *, cache_dir, kind: s
             results[i] = _run_cached(cache_dir, kind, keys[i], fn, jobs[i])
     elif todo:
         from distributed import as_completed
+
         from eegnb.progress import tqdm
 
         with make_client(client, n_workers=n_workers, **cluster_kw) as c:
