@@ -1198,7 +1198,8 @@ def merged_layers(net: torch.nn.Module) -> list[torch.nn.Module]:
 def manual_lrp_epsilon(net: torch.nn.Module, X: np.ndarray, epsilon: float = 0.01, target=None) -> np.ndarray:
     """LRP-epsilon written out layer by layer on :func:`merged_layers` (what notebook 40's
     "open the hood" cell runs): ``R_in = a * W^T (R_out / (z + epsilon sign z))`` on every conv
-    and dense layer (and on the identities merged BatchNorms leave, as the library does),
+    and dense layer (the identities merged BatchNorms leave pass relevance unchanged, as in the
+    library),
     relevance passed unchanged through ReLU and routed to the winners of the max poolings. ``X (n, ch, t)`` -> ``(n, ch, t)``; target: default the predicted class."""
     from zennit.core import stabilize
 
@@ -1214,9 +1215,8 @@ def manual_lrp_epsilon(net: torch.nn.Module, X: np.ndarray, epsilon: float = 0.0
             s = R / stabilize(L(ai), epsilon)
             c = s @ L.weight if isinstance(L, torch.nn.Linear) else torch.nn.functional.conv_transpose1d(s, L.weight)
             R = (ai * c).detach()
-        elif isinstance(L, MergedBatchNorm):  # the epsilon rule on the canonizer's identity
-            z = L(ai)
-            R = R * z / stabilize(z, epsilon)
+        elif isinstance(L, MergedBatchNorm):  # the identity a merge leaves: relevance passes unchanged
+            continue
         elif not isinstance(L, torch.nn.ReLU):  # pools, flatten: relevance follows the gradient
             x = ai.clone().requires_grad_(True)
             (R,) = torch.autograd.grad(L(x), x, R)
