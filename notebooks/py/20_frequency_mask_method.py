@@ -37,7 +37,7 @@
 
 # %% tags=["parameters"]
 dataset = "sim"  # "sim": simulated SEED-shaped EEG with planted truth; "seed": real SEED (data_dir)
-data_dir = ""  # folder with SEED's Preprocessed_EEG when dataset == "seed"
+data_dir = ""  # folder holding the SEED Preprocessed_EEG files when dataset == "seed"
 quick = False  # True: CI size (EEGNet only, few samples)
 seed = 0
 device = "auto"
