@@ -459,7 +459,7 @@ def test_lock_pins_every_dependency_and_make_install_uses_it():
     x86_pair = dict(re.findall(r"(torch|torchvision)==([\d.]+)", make.split("else", 1)[1]))
     env = yaml.safe_load((root / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    env_pins = dict(p.split("==") for p in pip if "==" in p)
+    env_pins = {k.split("[")[0]: v for k, v in (p.split("==") for p in pip if "==" in p)}  # "dask[distributed]" pins dask
     for r in reqs:
         name = r.name.lower().replace("_", "-")
         v = x86_pair[name] if name in x86_pair else lock.get(name)
