@@ -84,9 +84,10 @@ cfg
 # whole night that no model saw.
 #
 # **Cross-validation** by subject with `eegnb.train.grouped_kfold`: the paper uses 10 folds with 17 / 2 / 3
-# training / validation / test subjects (22 subjects). Default here: 20 subjects, **5 folds** (14 / 2 / 4)
-# and 500 stage-balanced training epochs per fold, to stay within a few CPU minutes; quick: 8 subjects,
-# 2 folds. Training: Adam, class-balanced loss, early stopping on the validation subjects.
+# training / validation / test subjects (22 subjects). Default here (`S.notebook_config`, printed above): 20
+# subjects, **4 folds** (13 / 2 / 5) and 1000 stage-balanced training epochs per fold, to stay within the CPU
+# budget; quick: 8 subjects, 2 folds. Training: Adam, class-balanced loss, early stopping on the validation
+# subjects, the best validation checkpoint kept.
 
 # %% [markdown]
 # ## The method as equations
